@@ -1,0 +1,1 @@
+"""Semantic helpers shared by rules: imports, class hierarchy, def-use, origins."""

@@ -1,0 +1,119 @@
+"""Class hierarchy: is this class an ``nn.Module``, a ``Dataset``, a pydantic model?
+
+Bases are resolved through the import table and through classes defined in the
+same file, to any depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from mlint.analysis.imports import ImportTable
+
+MODULE_BASES = frozenset(
+    {
+        "torch.nn.Module",
+        "torch.nn.modules.module.Module",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "pytorch_lightning.LightningModule",
+        "torch.nn.Sequential",
+        "torch.nn.ModuleList",
+        "torch.nn.ModuleDict",
+    }
+)
+MAP_DATASET_BASES = frozenset(
+    {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
+)
+ITERABLE_DATASET_BASES = frozenset(
+    {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
+)
+AUTOGRAD_FUNCTION_BASES = frozenset({"torch.autograd.Function", "torch.autograd.function.Function"})
+PYDANTIC_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
+
+
+def _classes(body: object) -> Iterator[cst.ClassDef]:
+    """Every class definition in the module, nested ones included."""
+    stack: list[object] = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, cst.ClassDef):
+            yield item
+            stack.append(item.body)
+        elif isinstance(item, (cst.Module, cst.IndentedBlock)):
+            stack.append(item.body)
+        elif isinstance(item, cst.BaseCompoundStatement):
+            stack.append(item.body)
+            for attr in ("orelse", "finalbody", "handlers"):
+                extra = getattr(item, attr, None)
+                if extra is not None:
+                    stack.append(extra)
+        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally)):
+            stack.append(item.body)
+
+
+@dataclass
+class ClassIndex:
+    """Classes of one module by name, with memoised base resolution."""
+
+    imports: ImportTable
+    by_name: dict[str, cst.ClassDef]
+    _ancestry: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_module(cls, module: cst.Module, imports: ImportTable) -> ClassIndex:
+        return cls(imports, {c.name.value: c for c in _classes(module)})
+
+    def base_names(self, node: cst.ClassDef) -> list[tuple[str, bool]]:
+        """Qualified names of the direct bases, each with its certainty."""
+        out: list[tuple[str, bool]] = []
+        for arg in node.bases:
+            resolved = self.imports.resolve(arg.value)
+            if resolved is not None:
+                out.append((resolved.name, resolved.certain))
+        return out
+
+    def ancestry(self, node: cst.ClassDef) -> frozenset[str]:
+        """Every qualified external base reachable from ``node`` through same-file classes."""
+        key = node.name.value
+        if key in self._ancestry and self.by_name.get(key) is node:
+            return self._ancestry[key]
+        self._ancestry[key] = frozenset()  # cycle guard
+        found: set[str] = set()
+        for name, _ in self.base_names(node):
+            local = self.by_name.get(name)
+            if local is not None and local is not node:
+                found.add(name)
+                found |= self.ancestry(local)
+            else:
+                found.add(name)
+        result = frozenset(found)
+        if self.by_name.get(key) is node:
+            self._ancestry[key] = result
+        return result
+
+    def is_subclass(self, node: cst.ClassDef, bases: frozenset[str]) -> bool:
+        return not self.ancestry(node).isdisjoint(bases)
+
+    def is_module(self, node: cst.ClassDef) -> bool:
+        return self.is_subclass(node, MODULE_BASES)
+
+    def is_map_dataset(self, node: cst.ClassDef) -> bool:
+        return self.is_subclass(node, MAP_DATASET_BASES) and not self.is_iterable_dataset(node)
+
+    def is_iterable_dataset(self, node: cst.ClassDef) -> bool:
+        return self.is_subclass(node, ITERABLE_DATASET_BASES)
+
+    def is_autograd_function(self, node: cst.ClassDef) -> bool:
+        return self.is_subclass(node, AUTOGRAD_FUNCTION_BASES)
+
+    def is_pydantic_model(self, node: cst.ClassDef) -> bool:
+        return self.is_subclass(node, PYDANTIC_BASES)
+
+    def direct_base_is(self, node: cst.ClassDef, bases: frozenset[str]) -> bool:
+        return any(name in bases and certain for name, certain in self.base_names(node))

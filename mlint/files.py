@@ -1,0 +1,198 @@
+"""File discovery, reading (encodings, BOM, line endings) and atomic writes."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
+
+
+class SourceError(Exception):
+    """A file that cannot be linted; the message is one line."""
+
+
+@dataclass(frozen=True)
+class DiscoveryWarning:
+    path: str
+    message: str
+
+
+def _matches(path: Path, root: Path, patterns: Sequence[str]) -> bool:
+    name = path.name
+    try:
+        rel = path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch(name, pattern) or fnmatch(rel, pattern) or fnmatch(rel, pattern + "/*"):
+            return True
+    return False
+
+
+class _GitIgnore:
+    """``.gitignore`` files met on the way down, each applied to its own subtree."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, object] = {}
+
+    def load(self, directory: Path) -> None:
+        ignore_file = directory / ".gitignore"
+        if directory in self._specs or not ignore_file.is_file():
+            return
+        try:
+            import pathspec
+
+            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+        except (OSError, ImportError):
+            return
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for directory, spec in self._specs.items():
+            try:
+                rel = path.relative_to(directory).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(rel + ("/" if is_dir else "")):  # type: ignore[attr-defined]
+                return True
+        return False
+
+
+def discover(
+    paths: Sequence[str],
+    root: str,
+    exclude: Sequence[str],
+    extend_exclude: Sequence[str],
+    respect_gitignore: bool,
+    force_exclude: bool,
+    suffixes: Sequence[str] = SOURCE_SUFFIXES,
+) -> Iterator[str | DiscoveryWarning]:
+    """Yield the files to lint (sorted per directory) and one warning per bad path."""
+    root_path = Path(root).resolve()
+    patterns = [*exclude, *extend_exclude]
+    gitignore = _GitIgnore()
+    if respect_gitignore:
+        for parent in reversed((Path.cwd().resolve(), *Path.cwd().resolve().parents)):
+            gitignore.load(parent)
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[str] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            yield DiscoveryWarning(raw, "No such file or directory")
+            continue
+        if path.is_file():
+            if force_exclude and (
+                _matches(path, root_path, patterns)
+                or (respect_gitignore and gitignore.ignored(path.resolve(), False))
+            ):
+                continue
+            if raw not in seen_files:
+                seen_files.add(raw)
+                yield raw
+            continue
+        stack = [path]
+        while stack:
+            directory = stack.pop()
+            try:
+                info = directory.stat()
+            except OSError as exc:
+                yield DiscoveryWarning(str(directory), exc.strerror or "cannot read directory")
+                continue
+            key = (info.st_dev, info.st_ino)
+            if key in seen_dirs:
+                yield DiscoveryWarning(str(directory), "directory loop (symlink cycle) skipped")
+                continue
+            seen_dirs.add(key)
+            if respect_gitignore:
+                gitignore.load(directory.resolve())
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError as exc:
+                yield DiscoveryWarning(str(directory), exc.strerror or "cannot read directory")
+                continue
+            subdirs = []
+            for entry in entries:
+                child = Path(entry.path)
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    continue
+                if _matches(child, root_path, patterns):
+                    continue
+                if respect_gitignore and gitignore.ignored(child.resolve(), is_dir):
+                    continue
+                if is_dir:
+                    subdirs.append(child)
+                elif entry.name.endswith(tuple(suffixes)) and entry.path not in seen_files:
+                    seen_files.add(entry.path)
+                    yield entry.path
+            stack.extend(reversed(subdirs))
+
+
+@dataclass(frozen=True)
+class SourceText:
+    text: str
+    encoding: str
+
+
+def decode(data: bytes, path: str) -> SourceText:
+    """Decode a Python file as the interpreter would (BOM, coding cookie), line endings kept."""
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes); skipped")
+    if data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        import io
+        import tokenize
+
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            raise SourceError(f"cannot detect encoding: {exc.msg}") from None
+    try:
+        return SourceText(data.decode(encoding), encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"cannot decode as {exc.encoding}: invalid byte 0x{data[exc.start]:02x} "
+            f"at offset {exc.start}"
+        ) from None
+    except LookupError:
+        raise SourceError(f"unknown encoding `{encoding}`") from None
+
+
+def read_source(path: str) -> SourceText:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc)) from None
+    return decode(data, path)
+
+
+def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
+    """Replace ``path`` with ``text`` in one step: a crash never leaves it half-written."""
+    target = Path(path)
+    data = text.encode(encoding)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mlint")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        try:
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,205 @@
+"""The ``Rule`` base class, the per-file context rules see, and the registry."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+from pydantic import BaseModel, ConfigDict
+
+from mlint.types import Applicability, Edit, Fix, FixAvailability
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
+
+    from mlint.analysis.classes import ClassIndex
+    from mlint.analysis.imports import ImportTable
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileContext:
+    """What every rule may ask about the file being linted; expensive facts are lazy."""
+
+    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        # Ancestors of the node being visited, outermost first (maintained by the walker).
+        self.ancestors: list[cst.CSTNode] = []
+        self._positions: Any = None
+        self._line_starts: list[int] | None = None
+        self._imports: ImportTable | None = None
+        self._classes: ClassIndex | None = None
+
+    @property
+    def imports(self) -> ImportTable:
+        if self._imports is None:
+            from mlint.analysis.imports import ImportTable
+
+            self._imports = ImportTable.from_module(self.module)
+        return self._imports
+
+    @property
+    def classes(self) -> ClassIndex:
+        if self._classes is None:
+            from mlint.analysis.classes import ClassIndex
+
+            self._classes = ClassIndex.from_module(self.module, self.imports)
+        return self._classes
+
+    def enclosing(self, *types: type[cst.CSTNode]) -> cst.CSTNode | None:
+        """The innermost ancestor of one of ``types``."""
+        for node in reversed(self.ancestors):
+            if isinstance(node, types):
+                return node
+        return None
+
+    @property
+    def parent(self) -> cst.CSTNode | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    def code_range(self, node: cst.CSTNode) -> CodeRange:
+        """The node's syntactic range; positions are computed once, only if asked."""
+        if self._positions is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        rng: CodeRange = self._positions[node]
+        return rng
+
+    def offset(self, line: int, column: int) -> int:
+        """Character offset of a 1-based line and 0-based column."""
+        if self._line_starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in _LINE_BREAK.finditer(self.source))
+            self._line_starts = starts
+        return self._line_starts[line - 1] + column
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        rng = self.code_range(node)
+        return (
+            self.offset(rng.start.line, rng.start.column),
+            self.offset(rng.end.line, rng.end.column),
+        )
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The node's source text exactly as written."""
+        start, end = self.span(node)
+        return self.source[start:end]
+
+    def render(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def line_indent(self, node: cst.CSTNode) -> str:
+        """The indentation of the line on which ``node`` starts."""
+        start, _ = self.span(node)
+        line_start = self.source.rfind("\n", 0, start) + 1
+        text = self.source[line_start:start]
+        return text[: len(text) - len(text.lstrip(" \t"))]
+
+    # Edit builders: rules combine these into a ``Fix``.
+    def replace(self, node: cst.CSTNode, new: cst.CSTNode | str) -> Edit:
+        start, end = self.span(node)
+        return Edit(start, end, new if isinstance(new, str) else self.render(new))
+
+    def insert_before(self, node: cst.CSTNode, text: str) -> Edit:
+        start, _ = self.span(node)
+        return Edit(start, start, text)
+
+    def insert_after(self, node: cst.CSTNode, text: str) -> Edit:
+        _, end = self.span(node)
+        return Edit(end, end, text)
+
+    def delete(self, node: cst.CSTNode) -> Edit:
+        start, end = self.span(node)
+        return Edit(start, end, "")
+
+
+class PendingReport:
+    __slots__ = ("rule", "node", "message", "fix")
+
+    def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None) -> None:
+        self.rule = rule
+        self.node = node
+        self.message = message
+        self.fix = fix
+
+
+class Rule:
+    """Base class of every rule: a libcst-style visitor with ``visit_<Node>``/``leave_<Node>``.
+
+    One instance lives for one file. All enabled rules share one traversal, so a
+    ``visit_*`` return value cannot prune children; look into subtrees directly instead.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
+    # Substrings of which at least one must occur in the file text for the rule to run.
+    # Empty means the rule runs on every file.
+    triggers: ClassVar[tuple[str, ...]] = ()
+    # The ``mlint.patterns`` object that shows the corrected form.
+    pattern: ClassVar[str | None] = None
+    options_model: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, context: FileContext, options: BaseModel | None = None) -> None:
+        self.context = context
+        self.options: Any = options if options is not None else self.options_model()
+        self.reports: list[PendingReport] = []
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix: Fix | None = None,
+    ) -> None:
+        self.reports.append(PendingReport(self, node, message or self.message, fix))
+
+    def make_fix(
+        self,
+        edits: Sequence[Edit],
+        applicability: Applicability = Applicability.SAFE,
+        message: str | None = None,
+    ) -> Fix:
+        return Fix(tuple(sorted(edits)), applicability, message)
+
+    @classmethod
+    def handlers(cls) -> Iterator[tuple[str, str, Callable[..., Any]]]:
+        """Yield ``("visit"|"leave", NodeTypeName, function)`` for each handler the class defines."""
+        for attr, func in inspect.getmembers(cls, inspect.isfunction):
+            kind, _, node_type = attr.partition("_")
+            if kind in ("visit", "leave") and node_type and node_type[0].isupper():
+                yield kind, node_type, func
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(rule: type[Rule]) -> type[Rule]:
+    """Class decorator adding a rule to the registry."""
+    if rule.code in REGISTRY:
+        raise ValueError(f"duplicate rule code {rule.code}")
+    REGISTRY[rule.code] = rule
+    return rule
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule by code, importing the rule modules on first use."""
+    import mlint.rules  # noqa: F401  (registers on import)
+
+    return dict(sorted(REGISTRY.items()))

@@ -1,0 +1,399 @@
+"""Configuration: the file models (pydantic, strict), discovery, and rule selection."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlint.types import Applicability
+
+OutputFormat = Literal[
+    "full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "pylint"
+]
+OUTPUT_FORMATS: tuple[str, ...] = OutputFormat.__args__  # type: ignore[attr-defined]
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytype",
+    ".ruff_cache",
+    ".mlint_cache",
+    ".pytest_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "__pycache__",
+    "_build",
+    "buck-out",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, reported as one line and exit code 2."""
+
+
+class FileConfig(BaseModel):
+    """The ``[tool.mlint]`` table (or a whole ``mlint.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    select: list[str] | None = None
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+    ignore: list[str] = Field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+    fixable: list[str] | None = None
+    unfixable: list[str] = Field(default_factory=list)
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
+    respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
+    force_exclude: bool = Field(default=False, alias="force-exclude")
+    output_format: OutputFormat = Field(default="full", alias="output-format")
+    cache_dir: str = Field(default=".mlint_cache", alias="cache-dir")
+    target_version: Literal["py310", "py311", "py312", "py313", "py314"] = Field(
+        default="py310", alias="target-version"
+    )
+    unsafe_fixes: bool = Field(default=False, alias="unsafe-fixes")
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _format_validation_error(error: ValidationError, where: str, model: type[BaseModel]) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        last = str(first["loc"][-1])
+        hint = _did_you_mean(last, _field_names(model)) if len(first["loc"]) == 1 else ""
+        return f"{where}: unknown key `{key}`{hint}"
+    return f"{where}: invalid value for `{key}`: {first['msg']}"
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return data
+
+
+def read_config_file(path: Path) -> tuple[FileConfig, Path]:
+    """Parse one config file; ``(config, the directory its paths are relative to)``."""
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("mlint", {})
+        where = f"{path} [tool.mlint]"
+    else:
+        table = data
+        where = str(path)
+    try:
+        config = FileConfig.model_validate(table)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, where, FileConfig)) from None
+    return config, path.parent.resolve()
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward."""
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory.resolve(), *directory.resolve().parents):
+        for name in ("mlint.toml", ".mlint.toml"):
+            candidate = candidate_dir / name
+            if candidate.is_file():
+                return candidate
+        pyproject = candidate_dir / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.mlint" in text:
+                return pyproject
+    return None
+
+
+# Rule selection --------------------------------------------------------------
+
+
+def expand_selector(selector: str, codes_by_name: Mapping[str, str]) -> set[str]:
+    """The rule codes a selector names: ``ALL``, a code prefix, or a rule name."""
+    codes = set(codes_by_name.values())
+    if selector == "ALL":
+        return codes
+    if selector in codes_by_name:
+        return {codes_by_name[selector]}
+    matched = {code for code in codes if code.startswith(selector)}
+    if not matched:
+        raise ConfigError(
+            f"unknown rule selector `{selector}`"
+            + _did_you_mean(selector, sorted(codes | set(codes_by_name)))
+        )
+    return matched
+
+
+def resolve_selection(
+    select: Iterable[str],
+    extend_select: Iterable[str],
+    ignore: Iterable[str],
+    codes_by_name: Mapping[str, str],
+) -> frozenset[str]:
+    enabled: set[str] = set()
+    for selector in (*select, *extend_select):
+        enabled |= expand_selector(selector, codes_by_name)
+    for selector in ignore:
+        enabled -= expand_selector(selector, codes_by_name)
+    return frozenset(enabled)
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """What the engine needs per file: small, frozen and picklable for worker processes."""
+
+    enabled: frozenset[str]
+    fixable: frozenset[str]
+    rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    project_root: str = "."
+    applicability: Applicability = Applicability.SAFE
+    ignore_noqa: bool = False
+
+    def options_for(self, code: str) -> dict[str, Any]:
+        for rule_code, items in self.rule_options:
+            if rule_code == code:
+                return dict(items)
+        return {}
+
+    def fingerprint(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+    def codes_for(self, path: str) -> frozenset[str]:
+        """The enabled codes for one file, after ``per-file-ignores``."""
+        if not self.per_file_ignores:
+            return self.enabled
+        from fnmatch import fnmatch
+
+        rel = _relative(path, self.project_root)
+        name = Path(path).name
+        ignored: set[str] = set()
+        for pattern, codes in self.per_file_ignores:
+            if fnmatch(rel, pattern) or fnmatch(name, pattern) or fnmatch(rel, pattern + "/*"):
+                ignored |= codes
+        return self.enabled - ignored
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one run: file config overlaid with CLI flags."""
+
+    lint: LintSettings
+    config_path: str | None
+    project_root: str
+    exclude: tuple[str, ...]
+    extend_exclude: tuple[str, ...]
+    respect_gitignore: bool
+    force_exclude: bool
+    output_format: str
+    cache_dir: str
+    target_version: str
+    unsafe_fixes: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        lines = [
+            f"config_path = {self.config_path or '(none: defaults)'}",
+            f"project_root = {self.project_root}",
+            f"enabled = {sorted(self.lint.enabled)}",
+            f"fixable = {sorted(self.lint.fixable)}",
+            f"per_file_ignores = {dict((p, sorted(c)) for p, c in self.lint.per_file_ignores)}",
+            f"rule_options = {dict((c, dict(o)) for c, o in self.lint.rule_options)}",
+            f"exclude = {list(self.exclude)}",
+            f"extend_exclude = {list(self.extend_exclude)}",
+            f"respect_gitignore = {self.respect_gitignore}",
+            f"force_exclude = {self.force_exclude}",
+            f"output_format = {self.output_format}",
+            f"cache_dir = {self.cache_dir}",
+            f"target_version = {self.target_version}",
+            f"unsafe_fixes = {self.unsafe_fixes}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings given on the command line; ``None`` means "not given"."""
+
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: list[str] = field(default_factory=list)
+    fixable: list[str] | None = None
+    unfixable: list[str] = field(default_factory=list)
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = field(default_factory=list)
+    respect_gitignore: bool | None = None
+    force_exclude: bool | None = None
+    output_format: str | None = None
+    cache_dir: str | None = None
+    unsafe_fixes: bool | None = None
+    ignore_noqa: bool = False
+
+
+def _validate_rule_options(
+    rules: Mapping[str, dict[str, Any]], where: str, codes_by_name: Mapping[str, str]
+) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    from mlint.rule import all_rules
+
+    registry = all_rules()
+    out: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+    for key, options in sorted(rules.items()):
+        code = codes_by_name.get(key, key)
+        if code not in registry:
+            raise ConfigError(
+                f"{where}: unknown rule `{key}` in `rules`"
+                + _did_you_mean(key, sorted(registry) + sorted(codes_by_name))
+            )
+        model = registry[code].options_model
+        try:
+            validated = model.model_validate(options)
+        except ValidationError as exc:
+            raise ConfigError(
+                _format_validation_error(exc, f"{where} rules.{key}", model)
+            ) from None
+        out.append((code, tuple(sorted(validated.model_dump().items()))))
+    return tuple(out)
+
+
+def resolve_settings(
+    config_file: Path | None,
+    overrides: Overrides,
+    isolated: bool = False,
+    search_from: Path | None = None,
+) -> Settings:
+    """Build the run's ``Settings`` from the discovered or given config file and the flags."""
+    from mlint.rule import all_rules
+
+    path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"{config_file}: config file not found")
+    if path is not None:
+        file_config, root = read_config_file(path)
+        where = str(path)
+    else:
+        file_config, root, where = FileConfig(), Path.cwd().resolve(), "defaults"
+
+    registry = all_rules()
+    codes_by_name = {rule.name: code for code, rule in registry.items()}
+    codes_by_name.update({code: code for code in registry})
+
+    select = overrides.select if overrides.select is not None else file_config.select
+    select = select if select is not None else ["ALL"]
+    try:
+        enabled = resolve_selection(
+            select,
+            [*file_config.extend_select, *overrides.extend_select],
+            [*file_config.ignore, *overrides.ignore],
+            codes_by_name,
+        )
+        fixable = resolve_selection(
+            overrides.fixable or file_config.fixable or ["ALL"],
+            [],
+            [*file_config.unfixable, *overrides.unfixable],
+            codes_by_name,
+        )
+        pfi: dict[str, set[str]] = {}
+        for pattern, selectors in file_config.per_file_ignores.items():
+            pfi.setdefault(pattern, set()).update(
+                resolve_selection(selectors, [], [], codes_by_name)
+            )
+        for item in overrides.per_file_ignores:
+            pattern, sep, selectors_text = item.rpartition(":")
+            if not sep:
+                raise ConfigError(f"--per-file-ignores expects PATTERN:CODES, got `{item}`")
+            pfi.setdefault(pattern, set()).update(
+                resolve_selection(selectors_text.split(","), [], [], codes_by_name)
+            )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+    unsafe = (
+        overrides.unsafe_fixes if overrides.unsafe_fixes is not None else file_config.unsafe_fixes
+    )
+    lint = LintSettings(
+        enabled=enabled,
+        fixable=fixable,
+        rule_options=_validate_rule_options(file_config.rules, where, codes_by_name),
+        per_file_ignores=tuple((p, frozenset(c)) for p, c in sorted(pfi.items())),
+        project_root=str(root),
+        applicability=Applicability.UNSAFE if unsafe else Applicability.SAFE,
+        ignore_noqa=overrides.ignore_noqa,
+    )
+    cache_dir = Path(overrides.cache_dir or file_config.cache_dir)
+    if not cache_dir.is_absolute():
+        cache_dir = root / cache_dir
+    return Settings(
+        lint=lint,
+        config_path=str(path) if path else None,
+        project_root=str(root),
+        exclude=tuple(
+            overrides.exclude
+            if overrides.exclude is not None
+            else (file_config.exclude if file_config.exclude is not None else DEFAULT_EXCLUDES)
+        ),
+        extend_exclude=tuple([*file_config.extend_exclude, *overrides.extend_exclude]),
+        respect_gitignore=(
+            overrides.respect_gitignore
+            if overrides.respect_gitignore is not None
+            else file_config.respect_gitignore
+        ),
+        force_exclude=(
+            overrides.force_exclude
+            if overrides.force_exclude is not None
+            else file_config.force_exclude
+        ),
+        output_format=overrides.output_format or file_config.output_format,
+        cache_dir=str(cache_dir),
+        target_version=file_config.target_version,
+        unsafe_fixes=unsafe,
+    )
