@@ -46,6 +46,7 @@ PATTERNS: dict[str, str] = {
     f"{_P}.config.PlainTrainConfig": "The TrainConfig contract as a frozen dataclass, without pydantic.",
     # protocols: ML501-ML507
     f"{_P}.protocols.MLP": "nn.Module done right: super().__init__() first, nn.ModuleList, buffers, forward.",
+    f"{_P}.protocols.module_example": "Build the reference nn.Module (MLP); call it as model(x), not .forward(x).",
     f"{_P}.protocols.MapDataset": "Map-style dataset base enforcing __len__ and __getitem__ (no torch import).",
     f"{_P}.protocols.StreamDataset": "IterableDataset base that shards its stream across DataLoader workers.",
     f"{_P}.protocols.shard_for_worker": "Yield only this DataLoader worker's (and rank's) share of an iterable.",

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from mlint.patterns._torch import MLP, StreamDataset
 
-__all__ = ["MLP", "MapDataset", "Pipeline", "StreamDataset", "shard_for_worker"]
+__all__ = [
+    "MLP",
+    "MapDataset",
+    "Pipeline",
+    "StreamDataset",
+    "module_example",
+    "shard_for_worker",
+]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -31,6 +38,17 @@ def __getattr__(name: str) -> Any:
 
         return getattr(_torch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def module_example(sizes: Sequence[int] = (4, 8, 2)) -> MLP:
+    """Build the reference ``nn.Module`` (``MLP``); call the result as ``model(x)``.
+
+    A factory so that rule docs can link one stable name without importing torch
+    until it is called.
+    """
+    from mlint.patterns._torch import MLP
+
+    return MLP(sizes)
 
 
 class MapDataset(abc.ABC, Generic[T_co]):
