@@ -131,9 +131,11 @@ def discover(
                     continue
                 if is_dir:
                     subdirs.append(child)
-                elif entry.name.endswith(tuple(suffixes)) and entry.path not in seen_files:
-                    seen_files.add(entry.path)
-                    yield entry.path
+                elif entry.name.endswith(tuple(suffixes)):
+                    file_path = os.path.normpath(entry.path)
+                    if file_path not in seen_files:
+                        seen_files.add(file_path)
+                        yield file_path
             stack.extend(reversed(subdirs))
 
 
@@ -156,7 +158,9 @@ def decode(data: bytes, path: str) -> SourceText:
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as exc:
-            raise SourceError(f"cannot detect encoding: {exc.msg}") from None
+            if "invalid or missing encoding" not in exc.msg:
+                raise SourceError(f"cannot detect encoding: {exc.msg}") from None
+            encoding = "utf-8"  # no cookie and not UTF-8: say which byte is wrong
     try:
         return SourceText(data.decode(encoding), encoding)
     except UnicodeDecodeError as exc:
