@@ -197,10 +197,14 @@ def tool_schema(
         "type": "function",
         "function": {
             "name": name,
-            "description": description or (model.__doc__ or "").strip().splitlines()[0],
+            "description": description or _first_line(model.__doc__) or model.__name__,
             "parameters": model.model_json_schema(),
         },
     }
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().partition("\n")[0]
 
 
 @dataclasses.dataclass(frozen=True)

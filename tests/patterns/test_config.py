@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from mlint.patterns.config import (
     ConfigError,
     PlainTrainConfig,
+    StrictModel,
     TrainConfig,
     load_config,
     parse_config,
@@ -141,6 +142,15 @@ def test_json_schema_validates_a_tool_call() -> None:
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_tool_schema_of_an_undocumented_model_uses_its_name() -> None:
+    class Search(StrictModel):
+        query: str
+
+    assert tool_schema(Search)["function"]["description"] == "Search"
+    schema = tool_schema(Search)["function"]["parameters"]
+    assert schema["additionalProperties"] is False
 
 
 def test_plain_dataclass_has_the_same_contract() -> None:

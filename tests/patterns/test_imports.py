@@ -54,6 +54,14 @@ def test_every_registered_pattern_resolves() -> None:
         assert getattr(obj, "__doc__", None), f"{dotted} has no docstring"
 
 
+def test_every_registered_pattern_is_exported_by_its_module() -> None:
+    import importlib
+
+    for dotted in PATTERNS:
+        module_name, _, name = dotted.rpartition(".")
+        assert name in importlib.import_module(module_name).__all__, dotted
+
+
 def test_torch_patterns_resolve() -> None:
     pytest.importorskip("torch")
     for dotted in ("mlint.patterns.protocols.MLP", "mlint.patterns.protocols.StreamDataset"):
