@@ -82,7 +82,9 @@ class Cache:
             return None
         return [decode(d) for d in entry[3]]
 
-    def store(self, path: str, digest: str, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+    def store(
+        self, path: str, digest: str, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]
+    ) -> None:
         try:
             info = os.stat(path)
         except OSError:

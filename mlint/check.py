@@ -226,7 +226,7 @@ def _write_report(
     if mode == "diff":
         import difflib
 
-        chunks = []
+        chunks: list[str] = []
         for r in results:
             if r.fixed_source is not None and r.source is not None:
                 chunks.extend(

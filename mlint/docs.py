@@ -38,7 +38,9 @@ def rule_markdown(rule: type[Rule]) -> str:
         parts += ["", "## Options", ""]
         for name, info in fields.items():
             key = info.alias or name
-            parts.append(f"- `{key}` (default `{info.default!r}`): {info.description or ''}".rstrip())
+            parts.append(
+                f"- `{key}` (default `{info.default!r}`): {info.description or ''}".rstrip()
+            )
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from mlint.rule import FileContext, Rule, all_rules
@@ -14,9 +14,9 @@ from mlint.types import Applicability, Diagnostic, Location
 ENGINE_CODES = frozenset({"ML001", "ML002"})
 
 
-@lru_cache(maxsize=None)
-def _options(rule: type[Rule], items: tuple[tuple[str, Any], ...]) -> Any:
-    return rule.options_model.model_validate(dict(items))
+@cache
+def _options(code: str, items: tuple[tuple[str, Any], ...]) -> Any:
+    return all_rules()[code].options_model.model_validate(dict(items))
 
 
 @lru_cache(maxsize=64)
@@ -57,7 +57,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
         return _ast_syntax_check(source, path) if "ML001" in codes else []
     try:
         module = cst.parse_module(source)
-    except Exception as exc:  # libcst raises ParserSyntaxError, and rarely others
+    except Exception as exc:  # noqa: BLE001  (libcst raises ParserSyntaxError, rarely others)
         return [_syntax_error(path, source, exc)] if "ML001" in codes else []
 
     diagnostics: list[Diagnostic] = []
@@ -66,7 +66,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
 
         context = FileContext(path, source, module)
         rules = [
-            rule(context, _options(rule, tuple(sorted(settings.options_for(rule.code).items()))))
+            rule(context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items()))))
             for rule in active
         ]
         limit = sys.getrecursionlimit()
@@ -96,9 +96,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     if not settings.ignore_noqa and (wants_noqa_check or "noqa" in source):
         from mlint.noqa import apply_suppressions
 
-        diagnostics = apply_suppressions(
-            source, path, diagnostics, codes, frozenset(all_rules())
-        )
+        diagnostics = apply_suppressions(source, path, diagnostics, codes, frozenset(all_rules()))
     diagnostics = _dedupe(diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics

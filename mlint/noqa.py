@@ -51,7 +51,7 @@ def _comments(source: str) -> Iterable[tuple[int, int, str]]:
         return
 
 
-def parse_suppressions(source: str, line_offset: "LineOffsets") -> Suppressions:
+def parse_suppressions(source: str, line_offset: LineOffsets) -> Suppressions:
     by_line: dict[int, NoqaComment] = {}
     file_blanket = False
     file_codes: set[str] = set()
@@ -231,9 +231,12 @@ def _lines_ending_in_string(source: str) -> set[int]:
     lines: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
-                lines.update(range(tok.start[0], tok.end[0]))
-            elif tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1) and tok.end[0] > tok.start[0]:
+            if (
+                tok.type == tokenize.STRING
+                and tok.end[0] > tok.start[0]
+                or tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1)
+                and tok.end[0] > tok.start[0]
+            ):
                 lines.update(range(tok.start[0], tok.end[0]))
     except (tokenize.TokenError, SyntaxError):
         pass

@@ -125,7 +125,7 @@ class FileContext:
 
 
 class PendingReport:
-    __slots__ = ("rule", "node", "message", "fix")
+    __slots__ = ("fix", "message", "node", "rule")
 
     def __init__(self, rule: Rule, node: cst.CSTNode, message: str, fix: Fix | None) -> None:
         self.rule = rule

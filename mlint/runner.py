@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,9 +25,10 @@ class RunOptions:
 
 def _lint_text(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResult:
     if path.endswith(".ipynb"):
-        from mlint.notebook import lint_notebook
+        from mlint.notebook import lint_notebook  # type: ignore[import-not-found,unused-ignore]
 
-        return lint_notebook(text, path, lint, mode)
+        notebook_result: FileResult = lint_notebook(text, path, lint, mode)
+        return notebook_result
     if mode == "check":
         from mlint.engine import lint_source
 
@@ -58,12 +60,12 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
         return FileResult(path, error=exc.strerror or str(exc)), None
     except SourceError as exc:
         return FileResult(path, error=str(exc)), None
-    digest = content_hash(data)
+    digest: str | None = content_hash(data)
     try:
         result = _lint_text(source.text, path, lint, mode)
     except RecursionError:
         return FileResult(path, error="internal error: nesting too deep to analyse"), digest
-    except Exception as exc:  # one broken file must not stop the run
+    except Exception as exc:  # noqa: BLE001  (one broken file must not stop the run)
         first = str(exc).splitlines()[0] if str(exc) else ""
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}"), digest
     if mode == "fix" and result.fixed_source is not None:
@@ -75,11 +77,13 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
     return result, digest
 
 
-def _worker(batch: Sequence[str], lint: LintSettings, mode: Mode) -> list[tuple[FileResult, str | None]]:
+def _worker(
+    batch: Sequence[str], lint: LintSettings, mode: Mode
+) -> list[tuple[FileResult, str | None]]:
     return [process_file(path, lint, mode) for path in batch]
 
 
-def _pool_context() -> object:
+def _pool_context() -> BaseContext:
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
@@ -100,9 +104,7 @@ def run(
     todo: list[str] = []
     for path in paths:
         cached = cache.lookup(path) if cache is not None else None
-        if cached is not None and (
-            options.mode == "check" or not any(d.fixable for d in cached)
-        ):
+        if cached is not None and (options.mode == "check" or not any(d.fixable for d in cached)):
             yield FileResult(path, tuple(cached), cached=True)
             if progress:
                 progress(1)
@@ -128,6 +130,7 @@ def _execute(
         for path in paths:
             yield process_file(path, options.lint, options.mode)
         return
+
     # Small chunks keep both workers busy to the end; large files go first.
     def size(path: str) -> int:
         try:
@@ -138,7 +141,7 @@ def _execute(
     ordered = sorted(paths, key=size, reverse=True)
     chunk = max(1, min(16, len(ordered) // (jobs * 8)))
     batches = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:  # type: ignore[arg-type]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
         futures = [pool.submit(_worker, batch, options.lint, options.mode) for batch in batches]
         from concurrent.futures import as_completed
 

@@ -246,8 +246,8 @@ class Settings:
             f"project_root = {self.project_root}",
             f"enabled = {sorted(self.lint.enabled)}",
             f"fixable = {sorted(self.lint.fixable)}",
-            f"per_file_ignores = {dict((p, sorted(c)) for p, c in self.lint.per_file_ignores)}",
-            f"rule_options = {dict((c, dict(o)) for c, o in self.lint.rule_options)}",
+            f"per_file_ignores = { {p: sorted(c) for p, c in self.lint.per_file_ignores} }",
+            f"rule_options = { {c: dict(o) for c, o in self.lint.rule_options} }",
             f"exclude = {list(self.exclude)}",
             f"extend_exclude = {list(self.extend_exclude)}",
             f"respect_gitignore = {self.respect_gitignore}",
@@ -381,7 +381,7 @@ def resolve_settings(
             if overrides.exclude is not None
             else (file_config.exclude if file_config.exclude is not None else DEFAULT_EXCLUDES)
         ),
-        extend_exclude=tuple([*file_config.extend_exclude, *overrides.extend_exclude]),
+        extend_exclude=(*file_config.extend_exclude, *overrides.extend_exclude),
         respect_gitignore=(
             overrides.respect_gitignore
             if overrides.respect_gitignore is not None

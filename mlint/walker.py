@@ -43,7 +43,7 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 # Source order for nodes whose dataclass order differs from it.
-_FIELD_ORDER = {
+_FIELD_ORDER: dict[str, tuple[str, ...]] = {
     "FunctionDef": ("decorators", "name", "params", "returns", "body"),
     "ClassDef": ("decorators", "name", "bases", "keywords", "body"),
 }
@@ -51,7 +51,7 @@ _child_fields: dict[type, tuple[str, ...]] = {}
 
 
 def _fields_of(node_type: type) -> tuple[str, ...]:
-    names = _FIELD_ORDER.get(node_type.__name__)
+    names: tuple[str, ...] | None = _FIELD_ORDER.get(node_type.__name__)
     if names is None:
         names = tuple(
             f.name

@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_mlint(
-    *args: str, cwd: Path | str | None = None, stdin: str | None = None, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path | str | None = None,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH")]))

@@ -8,7 +8,13 @@ from mlint.docs import catalogue
 from mlint.rule import all_rules
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
-HEADINGS = ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety")
+HEADINGS = (
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## Fix safety",
+)
 
 
 def test_catalogue_is_fresh() -> None:

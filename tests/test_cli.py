@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_mlint
 from mlint.testing import expected_markers
+from tests.conftest import ROOT, run_mlint
 
 BAD = ROOT / "fixtures" / "ML501" / "bad.py"
 
@@ -36,7 +36,9 @@ def test_fix_writes_the_expected_file_and_unsafe_fixes_leave_it_clean(project: P
     target = project / "bad.py"
     shutil.copy(BAD, target)
     result = run_mlint("check", "--fix", "--no-cache", str(target), cwd=project)
-    assert target.read_text(encoding="utf-8") == (BAD.parent / "bad.fixed.py").read_text(encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == (BAD.parent / "bad.fixed.py").read_text(
+        encoding="utf-8"
+    )
     assert result.returncode == 1  # the unsafe ones remain
     assert "4 fixed, 2 remaining" in result.stdout
     result = run_mlint("check", "--fix", "--unsafe-fixes", "--no-cache", str(target), cwd=project)
@@ -127,7 +129,13 @@ def test_missing_path_and_directory_loop(project: Path) -> None:
 def test_stdin_with_filename() -> None:
     source = BAD.read_text(encoding="utf-8")
     result = run_mlint(
-        "check", "-", "--stdin-filename", "model.py", "--output-format", "concise", "--isolated",
+        "check",
+        "-",
+        "--stdin-filename",
+        "model.py",
+        "--output-format",
+        "concise",
+        "--isolated",
         stdin=source,
     )
     assert result.returncode == 1
@@ -141,7 +149,13 @@ def test_exit_code_flags(project: Path) -> None:
     shutil.copy(BAD, target)
     assert run_mlint("check", "--no-cache", "--exit-zero", "bad.py", cwd=project).returncode == 0
     fixed = run_mlint(
-        "check", "--fix", "--unsafe-fixes", "--exit-non-zero-on-fix", "--no-cache", "bad.py", cwd=project
+        "check",
+        "--fix",
+        "--unsafe-fixes",
+        "--exit-non-zero-on-fix",
+        "--no-cache",
+        "bad.py",
+        cwd=project,
     )
     assert fixed.returncode == 1
     assert run_mlint("check", "--no-cache", "bad.py", cwd=project).returncode == 0
@@ -149,7 +163,9 @@ def test_exit_code_flags(project: Path) -> None:
 
 def test_select_ignore_and_per_file_ignores(project: Path) -> None:
     shutil.copy(BAD, project / "bad.py")
-    assert run_mlint("check", "--no-cache", "--ignore", "ML5", "bad.py", cwd=project).returncode == 0
+    assert (
+        run_mlint("check", "--no-cache", "--ignore", "ML5", "bad.py", cwd=project).returncode == 0
+    )
     (project / "pyproject.toml").write_text(
         '[tool.mlint]\nper-file-ignores = {"bad.py" = ["direct-forward-call"]}\n', encoding="utf-8"
     )

@@ -96,8 +96,10 @@ class ImportTable:
                     else:
                         head = full.split(".")[0]
                         names[head] = head
-            elif stmt.module is not None and not stmt.relative and not isinstance(
-                stmt.names, cst.ImportStar
+            elif (
+                stmt.module is not None
+                and not stmt.relative
+                and not isinstance(stmt.names, cst.ImportStar)
             ):
                 base = _module_name(stmt.module)
                 for alias in stmt.names:
