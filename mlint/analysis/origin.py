@@ -1,0 +1,319 @@
+"""Where a name's value comes from: config dicts, names an expression reads, names a block binds.
+
+Cheap, syntactic facts for the async (ML3xx) and configuration (ML4xx) rules: no scope
+analysis, only the statements of one function (or the module) and its parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from mlint.analysis.imports import ImportTable
+from mlint.analysis.modules import walk_statements
+from mlint.types import Edit
+
+if TYPE_CHECKING:
+    from mlint.rule import FileContext
+
+HYPERPARAMETER_WORDS = frozenset(
+    {
+        "lr",
+        "learning_rate",
+        "batch_size",
+        "train_batch_size",
+        "eval_batch_size",
+        "micro_batch_size",
+        "epochs",
+        "num_epochs",
+        "max_epochs",
+        "n_epochs",
+        "weight_decay",
+        "dropout",
+        "hidden_size",
+        "hidden_dim",
+        "seed",
+        "warmup_steps",
+        "warmup_ratio",
+        "max_len",
+        "max_length",
+        "max_seq_len",
+        "num_workers",
+        "momentum",
+        "gradient_accumulation_steps",
+        "grad_accum_steps",
+        "max_steps",
+        "num_layers",
+        "n_layers",
+        "num_heads",
+        "n_heads",
+        "embed_dim",
+        "label_smoothing",
+        "max_grad_norm",
+        "clip_grad_norm",
+        "optimizer",
+        "scheduler",
+    }
+)
+# Parameter names that by convention hold a configuration mapping.
+CONFIG_PARAMETER_NAMES = frozenset({"cfg", "config", "hparams", "params"})
+# Words of a variable name (split on `_`) that say "this is a configuration".
+_CONFIG_NAME_WORDS = frozenset(
+    {
+        "cfg",
+        "config",
+        "conf",
+        "configs",
+        "hparams",
+        "hyperparams",
+        "hyperparameters",
+        "hp",
+        "hps",
+        "params",
+        "settings",
+        "args",
+        "opts",
+        "options",
+    }
+)
+# `qualified name -> True when the call reads a file object` for config loaders.
+CONFIG_LOADERS: dict[str, bool] = {
+    "yaml.safe_load": True,
+    "yaml.load": True,
+    "yaml.full_load": True,
+    "yaml.unsafe_load": True,
+    "json.load": True,
+    "json.loads": False,
+    "tomllib.load": True,
+    "tomllib.loads": False,
+    "tomli.load": True,
+    "tomli.loads": False,
+    "toml.load": True,
+    "toml.loads": False,
+    "omegaconf.OmegaConf.load": True,
+}
+# Loaders that read many kinds of data, not only configuration: evidence needed.
+_GENERIC_LOADERS = frozenset({"json.load", "json.loads"})
+_CONFIG_TEXT = re.compile(r"config|cfg|conf\b|hparams|hyperparam|settings|\.ya?ml|\.toml", re.I)
+
+
+def is_config_name(name: str) -> bool:
+    """Whether a variable name reads as a configuration (`train_cfg`, `hparams`, `config`)."""
+    words = name.lower().strip("_").split("_")
+    return any(word in _CONFIG_NAME_WORDS for word in words)
+
+
+def string_key(node: cst.BaseExpression) -> str | None:
+    """The value of a plain (non-f, non-concatenated) string literal."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def dict_string_keys(node: cst.Dict) -> list[str] | None:
+    """The literal string keys of a dict display; ``None`` when any entry is not one."""
+    keys: list[str] = []
+    for element in node.elements:
+        if not isinstance(element, cst.DictElement):
+            return None  # `**other`: keys unknown
+        key = string_key(element.key)
+        if key is None:
+            return None
+        keys.append(key)
+    return keys
+
+
+def is_hyperparameter_dict(
+    node: cst.Dict, min_keys: int = 3, extra_words: Iterable[str] = ()
+) -> bool:
+    """At least ``min_keys`` string keys, at least two of them hyperparameter words."""
+    keys = dict_string_keys(node)
+    if keys is None or len(keys) < min_keys:
+        return False
+    words = HYPERPARAMETER_WORDS.union(extra_words)
+    return sum(1 for key in keys if key in words) >= 2
+
+
+def loader_name(call: cst.Call, imports: ImportTable) -> str | None:
+    """The qualified name of a config loader (`yaml.safe_load`, `json.load`, ...) being called."""
+    resolved = imports.resolve(call.func)
+    if resolved is None:
+        return None
+    return resolved.name if resolved.name in CONFIG_LOADERS else None
+
+
+def names_read(node: cst.CSTNode) -> frozenset[str]:
+    """Every name an expression (or statement) reads, not attribute or keyword names."""
+    return frozenset(name.value for name in iter_name_nodes(node))
+
+
+def iter_name_nodes(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """``Name`` nodes used as variables: skips `x.attr`, `f(kw=...)`, def/class/import names."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, cst.Name):
+            yield item
+            continue
+        if isinstance(item, cst.Attribute):
+            stack.append(item.value)
+            continue
+        if isinstance(item, cst.Arg):
+            stack.append(item.value)
+            continue
+        if isinstance(item, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(item, (cst.FunctionDef, cst.ClassDef)):
+            stack.extend(item.decorators)
+            stack.append(item.body)
+            if isinstance(item, cst.FunctionDef):
+                stack.append(item.params)
+            continue
+        if isinstance(item, cst.Param):
+            if item.default is not None:
+                stack.append(item.default)
+            continue
+        stack.extend(reversed(item.children))
+
+
+def names_bound(target: cst.BaseExpression) -> frozenset[str]:
+    """Names an assignment target binds (`a`, `a, b`, `[a, *b]`); none for `x.y`/`x[i]`."""
+    if isinstance(target, cst.Name):
+        return frozenset({target.value})
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for element in target.elements:
+            out |= names_bound(element.value)
+        return frozenset(out)
+    if isinstance(target, cst.StarredElement):
+        return names_bound(target.value)
+    return frozenset()
+
+
+def statement_bindings(node: cst.CSTNode) -> frozenset[str]:
+    """Every name a statement (or block) binds anywhere inside, nested defs excluded."""
+    out: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (cst.FunctionDef, cst.ClassDef)):
+            out.add(item.name.value)
+            continue
+        if isinstance(item, cst.Lambda):
+            continue
+        if isinstance(item, cst.AssignTarget):
+            out |= names_bound(item.target)
+        elif isinstance(item, (cst.AnnAssign, cst.AugAssign)):
+            out |= names_bound(item.target)
+        elif isinstance(item, (cst.For, cst.CompFor)):
+            out |= names_bound(item.target)
+        elif isinstance(item, cst.AsName):
+            out |= names_bound(item.name) if isinstance(item.name, cst.BaseExpression) else set()
+        elif isinstance(item, cst.NamedExpr):
+            out |= names_bound(item.target)
+        stack.extend(item.children)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class ConfigOrigin:
+    """Why a name holds a configuration mapping, and its keys when they are known."""
+
+    kind: str  # "literal" | "loaded" | "parameter"
+    node: cst.CSTNode
+    keys: frozenset[str] | None = None
+
+
+def _assignments(body: object) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """``(name, value, statement)`` for each single-name assignment in a block."""
+    for small in walk_statements(body):
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+            if isinstance(target, cst.Name):
+                yield target.value, small.value, small
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            if isinstance(small.target, cst.Name):
+                yield small.target.value, small.value, small
+
+
+def config_origins(
+    scope: cst.FunctionDef | cst.Module, imports: ImportTable
+) -> dict[str, ConfigOrigin]:
+    """Names in one scope that hold a config mapping; any other rebinding removes a name."""
+    origins: dict[str, ConfigOrigin] = {}
+    rebound: set[str] = set()
+    if isinstance(scope, cst.FunctionDef):
+        params = scope.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value in CONFIG_PARAMETER_NAMES:
+                origins[param.name.value] = ConfigOrigin("parameter", param)
+        body: object = scope.body
+    else:
+        body = scope
+    for name, value, statement in _assignments(body):
+        origin = _value_origin(name, value, imports)
+        if origin is None:
+            rebound.add(name)
+        elif name not in origins or origins[name].kind == "parameter":
+            origins[name] = origin
+        else:
+            rebound.add(name)  # two config assignments: keys no longer certain
+    for name in rebound:
+        origins.pop(name, None)
+    return origins
+
+
+def _value_origin(name: str, value: cst.BaseExpression, imports: ImportTable) -> ConfigOrigin | None:
+    if isinstance(value, cst.Dict) and is_hyperparameter_dict(value):
+        keys = dict_string_keys(value) or []
+        return ConfigOrigin("literal", value, frozenset(keys))
+    if isinstance(value, cst.Call):
+        loader = loader_name(value, imports)
+        if loader is not None and (loader not in _GENERIC_LOADERS or is_config_name(name)):
+            return ConfigOrigin("loaded", value)
+    return None
+
+
+def looks_like_config_source(text: str) -> bool:
+    """Whether source text (a path, a file variable) mentions a config file."""
+    return _CONFIG_TEXT.search(text) is not None
+
+
+def module_local_name(imports: ImportTable, module: str) -> str | None:
+    """The local name under which ``module`` itself is imported (`asyncio`, `aio`)."""
+    for local, qualified in imports.names.items():
+        if qualified == module:
+            return local
+    return None
+
+
+def import_edit(context: FileContext, line: str) -> Edit:
+    """An edit adding the import ``line`` after the file's leading docstring and import block."""
+    source = context.source
+    offset = 0
+    for index, statement in enumerate(context.module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            break
+        small = statement.body[0]
+        is_docstring = (
+            index == 0
+            and isinstance(small, cst.Expr)
+            and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+        if not (is_docstring or isinstance(small, (cst.Import, cst.ImportFrom))):
+            break
+        _, end = context.span(statement)
+        newline = source.find("\n", end)
+        offset = len(source) if newline == -1 else newline + 1
+    prefix = "\n" if offset == len(source) and source and not source.endswith("\n") else ""
+    suffix = ""
+    if not context.imports.names:
+        # A first import gets its own block, two lines above a def as PEP 8 asks.
+        following = source[offset:].lstrip("\n")
+        suffix = "\n\n" if following.startswith(("def ", "async def ", "class ", "@")) else "\n"
+    return Edit(offset, offset, f"{prefix}{line}\n{suffix}")
