@@ -6,7 +6,7 @@ same file, to any depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -25,9 +25,7 @@ MODULE_BASES = frozenset(
         "torch.nn.ModuleDict",
     }
 )
-MAP_DATASET_BASES = frozenset(
-    {"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"}
-)
+MAP_DATASET_BASES = frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"})
 ITERABLE_DATASET_BASES = frozenset(
     {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
 )
@@ -64,6 +62,7 @@ class ClassIndex:
     imports: ImportTable
     by_name: dict[str, cst.ClassDef]
     _ancestry: dict[str, frozenset[str]] = field(default_factory=dict)
+    _subclassed: frozenset[str] | None = None
 
     @classmethod
     def from_module(cls, module: cst.Module, imports: ImportTable) -> ClassIndex:
@@ -73,7 +72,10 @@ class ClassIndex:
         """Qualified names of the direct bases, each with its certainty."""
         out: list[tuple[str, bool]] = []
         for arg in node.bases:
-            resolved = self.imports.resolve(arg.value)
+            value = arg.value
+            if isinstance(value, cst.Subscript):
+                value = value.value  # Dataset[Tensor], nn.ModuleList[Block]
+            resolved = self.imports.resolve(value)
             if resolved is not None:
                 out.append((resolved.name, resolved.certain))
         return out
@@ -117,3 +119,51 @@ class ClassIndex:
 
     def direct_base_is(self, node: cst.ClassDef, bases: frozenset[str]) -> bool:
         return any(name in bases and certain for name, certain in self.base_names(node))
+
+    def local_bases(self, node: cst.ClassDef) -> list[cst.ClassDef]:
+        """Same-file ancestors of ``node``, nearest first, each once."""
+        seen: list[cst.ClassDef] = []
+        stack = [node]
+        while stack:
+            current = stack.pop(0)
+            for name, _ in self.base_names(current):
+                local = self.by_name.get(name)
+                if local is not None and local is not node and local not in seen:
+                    seen.append(local)
+                    stack.append(local)
+        return seen
+
+    def is_subclassed(self, node: cst.ClassDef) -> bool:
+        """Whether another class of the same file names ``node`` as a base."""
+        if self._subclassed is None:
+            names: set[str] = set()
+            for other in self.by_name.values():
+                names.update(name for name, _ in self.base_names(other) if name != other.name.value)
+            self._subclassed = frozenset(names)
+        return node.name.value in self._subclassed
+
+
+def defined_names(node: cst.ClassDef) -> frozenset[str]:
+    """Names a class body binds directly: methods, assignments, nested classes."""
+    return frozenset(_bound_names(node.body.body))
+
+
+def _bound_names(statements: Sequence[cst.CSTNode]) -> Iterator[str]:
+    for stmt in statements:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            yield stmt.name.value
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            yield from _bound_names(stmt.body)
+        elif isinstance(stmt, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = (
+                [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+            )
+            yield from (t.value for t in targets if isinstance(t, cst.Name))
+        elif isinstance(stmt, (cst.If, cst.Try)):
+            # `if TYPE_CHECKING:` / version switches / optional imports still bind the name.
+            yield from _bound_names(stmt.body.body)
+            orelse = getattr(stmt, "orelse", None)
+            if isinstance(orelse, (cst.Else, cst.If)):
+                yield from _bound_names(
+                    [orelse] if isinstance(orelse, cst.If) else orelse.body.body
+                )
