@@ -62,6 +62,21 @@ def main() -> None:
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False), default=None)
 @click.option("--statistics", is_flag=True, help="Count diagnostics per rule.")
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa` to every line with a diagnostic.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Report only diagnostics not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Record the current diagnostics in this baseline file and exit 0.",
+)
+@click.option(
+    "--prune-baseline", is_flag=True, help="With --baseline: drop entries that no longer match."
+)
 @click.option("--ignore-noqa", is_flag=True, help="Report diagnostics even where suppressed.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", default=None)
@@ -132,6 +147,17 @@ def clean(cache_dir: str | None) -> None:
         return
     if clean_cache(settings.cache_dir):
         click.echo(f"Removing cache at: {os.path.relpath(settings.cache_dir)}", err=True)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (needs the `lsp` extra)."""
+    try:
+        from mlint.lsp import start
+    except ImportError as exc:
+        _fail(f"`mlint server` needs the `lsp` extra: pip install 'mlint[lsp]' ({exc})")
+        return
+    start()
 
 
 def _entry() -> None:  # pragma: no cover - console script wrapper

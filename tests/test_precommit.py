@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -46,6 +47,7 @@ def test_manifest_is_valid_for_pre_commit() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -98,7 +100,8 @@ def repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     config = {"repos": [{"repo": "local", "hooks": hooks}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     (project / "pyproject.toml").write_text(
-        '[tool.mlint]\noutput-format = "concise"\nextend-exclude = ["generated"]\n', encoding="utf-8"
+        '[tool.mlint]\noutput-format = "concise"\nextend-exclude = ["generated"]\n',
+        encoding="utf-8",
     )
     (project / "model.py").write_text(BAD, encoding="utf-8")
     (project / "notes.txt").write_text("model.forward(x)\n", encoding="utf-8")
@@ -118,10 +121,13 @@ def _pre_commit(project: Path, env: dict[str, str], hook: str) -> subprocess.Com
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
 
 
-def test_hook_fails_on_a_violation_and_mlint_fix_repairs_it(repo: tuple[Path, dict[str, str]]) -> None:
+def test_hook_fails_on_a_violation_and_mlint_fix_repairs_it(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
     project, env = repo
 
     failed = _pre_commit(project, env, "mlint")
@@ -141,11 +147,22 @@ def test_hook_fails_on_a_violation_and_mlint_fix_repairs_it(repo: tuple[Path, di
     passed = _pre_commit(project, env, "mlint")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     subprocess.run(
-        [sys.executable, "-m", "pre_commit", "install"], cwd=project, env=env, check=True,
+        [sys.executable, "-m", "pre_commit", "install"],
+        cwd=project,
+        env=env,
+        check=True,
         capture_output=True,
     )
     commit = subprocess.run(
-        ["git", "commit", "-m", "fixed"], cwd=project, env=env, capture_output=True, text=True
+        ["git", "commit", "-m", "fixed"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert commit.returncode == 0, commit.stdout + commit.stderr
-    assert "mlint" in commit.stdout + commit.stderr  # the installed git hook ran both hooks
+    # The installed git hook ran both hooks, and both passed.
+    output = commit.stdout + commit.stderr
+    assert re.search(r"^mlint\.+Passed$", output, re.MULTILINE), output
+    assert re.search(r"^mlint \(fix\)\.+Passed$", output, re.MULTILINE), output

@@ -1,0 +1,469 @@
+"""``mlint server``: a language server (pygls) that lints with the CLI's own ``lint_source``.
+
+Diagnostics on open, save and (debounced) change; code actions for each fix, for a
+``# noqa`` comment, and ``source.fixAll.mlint`` for every safe fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import dataclasses
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from mlint import __version__
+from mlint.docs import rule_url
+from mlint.settings import ConfigError, Overrides, Settings, find_config_file, resolve_settings
+from mlint.types import Applicability, Diagnostic, Edit, Fix
+
+log = logging.getLogger(__name__)
+
+SOURCE = "mlint"
+FIX_ALL_KIND = f"{lsp.CodeActionKind.SourceFixAll.value}.mlint"
+DEBOUNCE_SECONDS = 0.2
+ERROR_CODES = frozenset({"ML001"})
+UNNECESSARY_CODES = frozenset({"ML002"})
+PYTHON_SUFFIXES = (".py", ".pyi")
+CONFIG_NAMES = frozenset({"pyproject.toml", "mlint.toml", ".mlint.toml"})
+
+
+# Positions -------------------------------------------------------------------------------
+
+
+class Positions:
+    """Converts between code-point offsets into a text and LSP positions in the client's units.
+
+    Lines end at ``\\r\\n``, ``\\r`` or ``\\n``, as LSP and libcst agree.
+    """
+
+    _BREAK = re.compile(r"\r\n|\r|\n")
+
+    def __init__(self, text: str, encoding: str = lsp.PositionEncodingKind.Utf16.value) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.starts = [0, *(m.end() for m in self._BREAK.finditer(text))]
+
+    def _line(self, index: int) -> str:
+        """Line ``index`` (0-based) without its line break."""
+        end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[index] : end].rstrip("\r\n")
+
+    def _units(self, text: str) -> int:
+        if text.isascii() or self.encoding == lsp.PositionEncodingKind.Utf32.value:
+            return len(text)
+        if self.encoding == lsp.PositionEncodingKind.Utf8.value:
+            return len(text.encode("utf-8", "surrogatepass"))
+        return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+    def position(self, offset: int) -> lsp.Position:
+        """The LSP position of a code-point offset."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self.starts, offset) - 1
+        line = self._line(index)
+        column = min(offset - self.starts[index], len(line))
+        return lsp.Position(line=index, character=self._units(line[:column]))
+
+    def location(self, line: int, column: int) -> lsp.Position:
+        """The LSP position of mlint's 1-based line and 1-based code-point column."""
+        return self.position(self.offset_of(line, column))
+
+    def offset_of(self, line: int, column: int) -> int:
+        """The code-point offset of mlint's 1-based line and column."""
+        if line > len(self.starts):
+            return len(self.text)
+        index = max(line - 1, 0)
+        return self.starts[index] + min(max(column - 1, 0), len(self._line(index)))
+
+    def offset(self, position: lsp.Position) -> int:
+        """The code-point offset of an LSP position (clamped to its line, as LSP asks)."""
+        if position.line >= len(self.starts):
+            return len(self.text)
+        line = self._line(position.line)
+        units = 0
+        for column, char in enumerate(line):
+            if units >= position.character:
+                return self.starts[position.line] + column
+            units += self._units(char)
+        return self.starts[position.line] + len(line)
+
+    def range(self, start: int, end: int) -> lsp.Range:
+        return lsp.Range(start=self.position(start), end=self.position(end))
+
+
+# Conversions -----------------------------------------------------------------------------
+
+
+def to_lsp_diagnostic(diag: Diagnostic, positions: Positions) -> lsp.Diagnostic:
+    return lsp.Diagnostic(
+        range=lsp.Range(
+            start=positions.location(diag.start.line, diag.start.column),
+            end=positions.location(diag.end.line, diag.end.column),
+        ),
+        message=diag.message,
+        severity=(
+            lsp.DiagnosticSeverity.Error
+            if diag.code in ERROR_CODES
+            else lsp.DiagnosticSeverity.Warning
+        ),
+        code=diag.code,
+        code_description=lsp.CodeDescription(href=rule_url(diag.code)),
+        source=SOURCE,
+        tags=[lsp.DiagnosticTag.Unnecessary] if diag.code in UNNECESSARY_CODES else None,
+    )
+
+
+def text_edits(edits: Iterable[Edit], positions: Positions) -> list[lsp.TextEdit]:
+    return [
+        lsp.TextEdit(range=positions.range(edit.start, edit.end), new_text=edit.content)
+        for edit in sorted(edits)
+    ]
+
+
+def minimal_edit(old: str, new: str) -> Edit | None:
+    """One edit turning ``old`` into ``new`` that leaves their common ends alone."""
+    if old == new:
+        return None
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    if prefix and old[prefix - 1] == "\r" and old[prefix : prefix + 1] == "\n":
+        prefix -= 1  # an LSP position cannot sit inside a `\r\n`
+    return Edit(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
+
+
+def fix_title(diag: Diagnostic, fix: Fix) -> str:
+    title = f"{SOURCE} ({diag.code}): {fix.message or 'Apply fix'}"
+    return f"{title} (unsafe)" if fix.applicability is Applicability.UNSAFE else title
+
+
+def kind_wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """Whether the client asked for ``kind`` (``source.fixAll`` also asks for ``source.fixAll.mlint``)."""
+    if not only:
+        return True
+    return any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
+
+
+# The server ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Linted:
+    """One lint of one document version."""
+
+    source: str
+    diagnostics: tuple[Diagnostic, ...]
+    settings: Settings | None
+    config_error: str | None = None
+    internal_error: str | None = None
+
+
+class MlintServer(LanguageServer):
+    """Holds the per-session state: settings per config file, pending lints, last results."""
+
+    def __init__(self) -> None:
+        super().__init__(SOURCE, __version__)
+        # config path (None: defaults) -> ((mtime, size) of that file, settings)
+        self.settings_cache: dict[str | None, tuple[tuple[int, int], Settings]] = {}
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.results: dict[str, Linted] = {}
+        self.reported_config_errors: set[str] = set()
+
+    # Settings ----------------------------------------------------------------------------
+
+    def settings_for(self, path: Path) -> Settings:
+        """The settings of the closest config file, re-read when that file changes."""
+        config = find_config_file(path)
+        key = str(config) if config else None
+        try:
+            info = config.stat() if config else None
+            stamp = (info.st_mtime_ns, info.st_size) if info else (0, 0)
+        except OSError:
+            stamp = (-1, -1)
+        cached = self.settings_cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        settings = resolve_settings(None, Overrides(), search_from=path)
+        self.settings_cache[key] = (stamp, settings)
+        return settings
+
+    # Linting -----------------------------------------------------------------------------
+
+    def lint(self, document: TextDocument, source: str) -> Linted:
+        """Lint one snapshot of a document; never raises (runs in a worker thread, so it only
+        returns problems: the event loop sends them to the client)."""
+        from mlint.engine import lint_source
+
+        path = document_path(document)
+        try:
+            settings = self.settings_for(path)
+        except ConfigError as exc:
+            return Linted(source, (), None, config_error=str(exc))
+        if is_excluded(path, settings):
+            return Linted(source, (), settings)
+        try:
+            diagnostics = lint_source(source, str(path), settings.lint)
+        except Exception:  # a crashing rule must not take the editor's linter down
+            log.exception("mlint failed on %s", path)
+            return Linted(source, (), settings, internal_error=f"mlint: internal error on {path}")
+        return Linted(source, tuple(diagnostics), settings)
+
+    def report_problems(self, linted: Linted) -> None:
+        if linted.internal_error:
+            self.window_log_message(
+                lsp.LogMessageParams(type=lsp.MessageType.Error, message=linted.internal_error)
+            )
+        message = linted.config_error
+        if message and message not in self.reported_config_errors:
+            self.reported_config_errors.add(message)  # once, not on every keystroke
+            self.window_show_message(
+                lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"mlint: {message}")
+            )
+
+    async def current(self, uri: str) -> tuple[TextDocument, Linted]:
+        """The document and a lint of its current text (reusing the last one when it matches)."""
+        document = self.workspace.get_text_document(uri)
+        source = document.source
+        linted = self.results.get(uri)
+        if linted is None or linted.source != source:
+            linted = await asyncio.to_thread(self.lint, document, source)
+            self.report_problems(linted)
+            self.results[uri] = linted
+        return document, linted
+
+    async def lint_and_publish(self, uri: str, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.workspace.get_text_document(uri)
+        if not is_python(document):
+            return
+        version, source = document.version, document.source
+        linted = await asyncio.to_thread(self.lint, document, source)
+        self.report_problems(linted)
+        if self.workspace.get_text_document(uri).source != source:
+            return  # edited meanwhile: the lint scheduled by that edit publishes
+        self.results[uri] = linted
+        positions = Positions(source, self.encoding)
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri,
+                version=version,
+                diagnostics=[to_lsp_diagnostic(d, positions) for d in linted.diagnostics],
+            )
+        )
+
+    def schedule(self, uri: str, delay: float = 0.0) -> None:
+        """(Re)start the lint of ``uri``, replacing any lint still pending for it."""
+        self.cancel(uri)
+        task = asyncio.get_running_loop().create_task(self.lint_and_publish(uri, delay))
+        self.pending[uri] = task
+        task.add_done_callback(lambda done: self._forget(uri, done))
+
+    def _forget(self, uri: str, task: asyncio.Task[None]) -> None:
+        if self.pending.get(uri) is task:
+            del self.pending[uri]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("mlint: lint of %s failed", uri, exc_info=task.exception())
+
+    def cancel(self, uri: str) -> None:
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+    @property
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or lsp.PositionEncodingKind.Utf16.value)
+
+    # Code actions ------------------------------------------------------------------------
+
+    def workspace_edit(
+        self, document: TextDocument, edits: list[lsp.TextEdit]
+    ) -> lsp.WorkspaceEdit:
+        caps = self.client_capabilities.workspace
+        versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+        if versioned:
+            identifier = lsp.OptionalVersionedTextDocumentIdentifier(
+                uri=document.uri, version=document.version
+            )
+            return lsp.WorkspaceEdit(
+                document_changes=[lsp.TextDocumentEdit(text_document=identifier, edits=edits)]
+            )
+        return lsp.WorkspaceEdit(changes={document.uri: edits})
+
+    def code_actions(
+        self, document: TextDocument, linted: Linted, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction]:
+        from mlint.noqa import add_noqa
+
+        source = linted.source
+        positions = Positions(source, self.encoding)
+        only = [str(getattr(kind, "value", kind)) for kind in params.context.only or ()]
+        first = positions.offset(params.range.start)
+        last = positions.offset(params.range.end)
+        actions: list[lsp.CodeAction] = []
+        noqa_actions: list[lsp.CodeAction] = []
+        quick_fix = kind_wanted(lsp.CodeActionKind.QuickFix.value, only)
+        for diag in linted.diagnostics if quick_fix else ():
+            start = positions.offset_of(diag.start.line, diag.start.column)
+            end = positions.offset_of(diag.end.line, diag.end.column)
+            if end < first or start > last:
+                continue
+            lsp_diag = to_lsp_diagnostic(diag, positions)
+            fix = diag.fix
+            if (
+                fix is not None
+                and fix.edits
+                and fix.applicability is not Applicability.DISPLAY_ONLY
+            ):
+                actions.append(
+                    lsp.CodeAction(
+                        title=fix_title(diag, fix),
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[lsp_diag],
+                        is_preferred=fix.applicability is Applicability.SAFE,
+                        edit=self.workspace_edit(document, text_edits(fix.edits, positions)),
+                    )
+                )
+            noqa = minimal_edit(source, add_noqa(source, [diag])[0])
+            if noqa is not None:
+                noqa_actions.append(
+                    lsp.CodeAction(
+                        title=f"Disable {diag.code} for this line",
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[lsp_diag],
+                        edit=self.workspace_edit(document, text_edits([noqa], positions)),
+                    )
+                )
+        actions.extend(noqa_actions)
+        fix_all = self.fix_all(document, linted, positions, only)
+        if fix_all is not None:
+            actions.append(fix_all)
+        return actions
+
+    def fix_all(
+        self, document: TextDocument, linted: Linted, positions: Positions, only: list[str]
+    ) -> lsp.CodeAction | None:
+        """``source.fixAll.mlint``: every safe fix (unsafe ones never run unasked, e.g. on save)."""
+        from mlint.fix import fix_source
+
+        if linted.settings is None or not kind_wanted(FIX_ALL_KIND, only):
+            return None
+        if not only and not any(
+            d.fix is not None and d.fix.applicability is Applicability.SAFE
+            for d in linted.diagnostics
+        ):
+            return None  # keep the light-bulb menu short; an explicit request still computes
+        settings = dataclasses.replace(linted.settings.lint, applicability=Applicability.SAFE)
+        try:
+            outcome = fix_source(linted.source, str(document_path(document)), settings)
+        except Exception:
+            log.exception("mlint: fix all failed on %s", document.uri)
+            return None
+        edit = minimal_edit(linted.source, outcome.source)
+        if edit is None:
+            return None
+        return lsp.CodeAction(
+            title=f"{SOURCE}: Fix all auto-fixable problems",
+            kind=FIX_ALL_KIND,
+            edit=self.workspace_edit(document, text_edits([edit], positions)),
+        )
+
+
+def document_path(document: TextDocument) -> Path:
+    """The file a document is (or will be) saved as; unsaved buffers lint as if in the cwd."""
+    if document.path:
+        return Path(document.path)
+    return Path.cwd() / (Path(document.uri.rsplit("/", 1)[-1]).name or "untitled.py")
+
+
+def is_python(document: TextDocument) -> bool:
+    if document.language_id:
+        return document.language_id == "python"
+    return document.uri.endswith(PYTHON_SUFFIXES)
+
+
+def is_excluded(path: Path, settings: Settings) -> bool:
+    """Whether ``exclude``/``extend-exclude`` keeps this file out (as ``--force-exclude`` would)."""
+    if not path.is_file():
+        return False
+    from mlint.files import discover
+
+    found = discover(
+        [str(path)],
+        settings.project_root,
+        settings.exclude,
+        settings.extend_exclude,
+        respect_gitignore=False,
+        force_exclude=True,
+    )
+    return not any(isinstance(item, str) for item in found)
+
+
+def create_server() -> MlintServer:
+    """A server with every feature registered (built on demand: nothing runs at import)."""
+    server = MlintServer()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: MlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: MlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE, lsp.SaveOptions(include_text=False))
+    async def did_save(ls: MlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:
+            for open_uri, document in list(ls.workspace.text_documents.items()):
+                if is_python(document):
+                    ls.schedule(open_uri)
+            return
+        ls.schedule(uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: MlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.cancel(uri)
+        ls.results.pop(uri, None)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(
+            code_action_kinds=[
+                lsp.CodeActionKind.QuickFix,
+                lsp.CodeActionKind.SourceFixAll,
+                FIX_ALL_KIND,
+            ],
+            resolve_provider=False,
+        ),
+    )
+    async def code_action(
+        ls: MlintServer, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction] | None:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        if not is_python(document):
+            return None
+        document, linted = await ls.current(params.text_document.uri)
+        return ls.code_actions(document, linted, params) or None
+
+    return server
+
+
+def start() -> None:
+    """Serve on stdin/stdout until the client says ``exit``."""
+    logging.basicConfig(level=logging.WARNING, format="mlint server: %(message)s")
+    create_server().start_io()
