@@ -35,20 +35,21 @@ def write_records(path: Path, count: int) -> Path:
 
 
 def test_streaming_peak_is_tiny_and_flat_while_a_list_grows(tmp_path: Path) -> None:
-    small = write_records(tmp_path / "1m.jsonl", 1_000_000)
-    large = write_records(tmp_path / "2m.jsonl", 2_000_000)
+    half = write_records(tmp_path / "500k.jsonl", 500_000)
+    full = write_records(tmp_path / "1m.jsonl", 1_000_000)
 
     def load_list() -> int:
-        with small.open(encoding="utf-8") as handle:
+        with full.open(encoding="utf-8") as handle:
             lines = handle.readlines()
         return len(lines)
 
     eager = peak_bytes(load_list)
-    lazy = peak_bytes(lambda: sum(1 for _ in iter_lines(small)))
-    lazy_doubled = peak_bytes(lambda: sum(1 for _ in iter_lines(large)))
+    lazy = peak_bytes(lambda: sum(1 for _ in iter_lines(full)))
+    lazy_half = peak_bytes(lambda: sum(1 for _ in iter_lines(half)))
 
     assert lazy < 0.05 * eager, (lazy, eager)
-    assert lazy_doubled < 1.5 * lazy + 64 * 1024, (lazy, lazy_doubled)
+    # Doubling the file leaves the streaming peak where it was.
+    assert lazy < 1.5 * lazy_half + 64 * 1024, (lazy_half, lazy)
 
 
 def test_iter_lines_strips_only_line_endings(tmp_path: Path) -> None:
