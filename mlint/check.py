@@ -7,12 +7,15 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from mlint.settings import ConfigError, Overrides, Settings, resolve_settings
 from mlint.types import Applicability, FileResult
+
+if TYPE_CHECKING:
+    from mlint.baseline import Entry
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 
@@ -80,6 +83,19 @@ def _run_check(flags: dict[str, Any]) -> int:
     if flags["add_noqa"] and mode != "check":
         _warn("--add-noqa cannot be combined with --fix or --diff")
         return EXIT_ERROR
+    baseline_problem = _baseline_usage(flags, mode, paths)
+    if baseline_problem:
+        _warn(baseline_problem)
+        return EXIT_ERROR
+    baseline = None
+    if flags.get("baseline"):
+        from mlint.baseline import BaselineError, load
+
+        try:
+            baseline = load(flags["baseline"])
+        except BaselineError as exc:
+            _warn(str(exc))
+            return EXIT_ERROR
 
     if paths == ["-"]:
         return _check_stdin(flags, settings, mode)
@@ -121,9 +137,83 @@ def _run_check(flags: dict[str, Any]) -> int:
     for result in results:
         if result.error:
             _warn(f"{result.path}: {result.error}")
+    if flags.get("write_baseline"):
+        return _write_baseline(results, flags["write_baseline"], settings)
+    if baseline is not None:
+        filtered = _apply_baseline(results, baseline, flags, settings)
+        if filtered is None:
+            return EXIT_ERROR
+        results = filtered
     if flags["add_noqa"]:
         return _add_noqa(results)
     return _report(results, flags, settings, mode, bad_paths)
+
+
+def _baseline_usage(flags: dict[str, Any], mode: str, paths: Sequence[str]) -> str | None:
+    """Why the baseline flags cannot be used as given, or None."""
+    baseline, write = flags.get("baseline"), flags.get("write_baseline")
+    if flags.get("prune_baseline") and not baseline:
+        return "--prune-baseline needs --baseline FILE"
+    if (baseline or write) and paths == ["-"]:
+        return "--baseline and --write-baseline need file paths, not `-`"
+    if write and baseline:
+        return (
+            "--write-baseline cannot be combined with --baseline (write the baseline again instead)"
+        )
+    if write and mode != "check":
+        return "--write-baseline cannot be combined with --fix or --diff"
+    return None
+
+
+def _write_baseline(results: Sequence[FileResult], target: str, settings: Settings) -> int:
+    from mlint.baseline import BaselineError, collect, save
+
+    entries = collect(results, settings.project_root)
+    try:
+        save(target, entries)
+    except BaselineError as exc:
+        _warn(str(exc))
+        return EXIT_ERROR
+    click.echo(f"mlint: wrote {_entries(len(entries))} to {target}.", err=True)
+    return EXIT_CLEAN
+
+
+def _entries(count: int) -> str:
+    return f"{count} baseline entr{'y' if count == 1 else 'ies'}"
+
+
+def _apply_baseline(
+    results: list[FileResult], entries: list[Entry], flags: dict[str, Any], settings: Settings
+) -> list[FileResult] | None:
+    """Keep the diagnostics the baseline does not know; report stale entries on stderr."""
+    from mlint.baseline import BaselineError, apply, save
+
+    target = flags["baseline"]
+    outcome = apply(
+        results,
+        entries,
+        settings.project_root,
+        settings.lint.codes_for,
+        keep_unchanged=settings.output_format == "sarif",
+    )
+    stale = outcome.stale
+    if stale and flags["prune_baseline"]:
+        gone = set(stale)
+        try:
+            save(target, [e for e in entries if e not in gone])
+        except BaselineError as exc:
+            _warn(str(exc))
+            return None
+        click.echo(f"mlint: removed {_entries(len(stale))} from {target}.", err=True)
+    elif stale and not flags["silent"]:
+        shown = 20
+        header = f"mlint: {_entries(len(stale))} in {target} no longer match (fixed or changed);"
+        lines = [f"{header} `--prune-baseline` removes them:"]
+        lines.extend(f"  {e.location}: {e.code} {e.message}" for e in stale[:shown])
+        if len(stale) > shown:
+            lines.append(f"  ... and {len(stale) - shown} more")
+        click.echo("\n".join(lines), err=True)
+    return outcome.results
 
 
 def _check_stdin(flags: dict[str, Any], settings: Settings, mode: str) -> int:
@@ -219,7 +309,10 @@ def _write_report(
     unsafe = settings.unsafe_fixes
     errors = sum(1 for r in results if r.error) + bad_paths
     fixed = sum(r.fixes_applied for r in results)
-    remaining = sum(len(r.diagnostics) for r in results)
+    # With --baseline and SARIF, baselined results are shown ("unchanged") but never count.
+    remaining = sum(
+        1 for r in results for d in r.diagnostics if d.extra.get("baseline_state") != "unchanged"
+    )
     text_format = fmt in ("full", "concise")
     quiet = flags["quiet"] or flags["silent"]
 
