@@ -77,7 +77,9 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
             sys.setrecursionlimit(limit)
         for rule in rules:
             for pending in rule.reports:
-                rng = context.code_range(pending.node)
+                start_offset, end_offset = context.span(pending.node)
+                start_line, start_column = context.location(start_offset)
+                end_line, end_column = context.location(end_offset)
                 fix = pending.fix
                 if fix is not None and rule.code not in settings.fixable:
                     fix = None
@@ -87,10 +89,10 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
                         code=rule.code,
                         name=rule.name,
                         message=pending.message,
-                        start=Location(rng.start.line, rng.start.column + 1),
-                        end=Location(rng.end.line, rng.end.column + 1),
+                        start=Location(start_line, start_column + 1),
+                        end=Location(end_line, end_column + 1),
                         fix=fix,
-                        noqa_line=rng.start.line,
+                        noqa_line=start_line,
                     )
                 )
     if not settings.ignore_noqa and (wants_noqa_check or "noqa" in source):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,7 @@ class FileContext:
         self.module = module
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
-        self._positions: Any = None
+        self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None
         self._line_starts: list[int] | None = None
         self._imports: ImportTable | None = None
         self._classes: ClassIndex | None = None
@@ -66,30 +67,28 @@ class FileContext:
     def parent(self) -> cst.CSTNode | None:
         return self.ancestors[-1] if self.ancestors else None
 
-    def code_range(self, node: cst.CSTNode) -> CodeRange:
-        """The node's syntactic range; positions are computed once, only if asked."""
-        if self._positions is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """The node's syntactic ``(start, end)`` character offsets, computed once per file on demand."""
+        if self._spans is None:
+            from mlint.positions import node_spans
 
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        rng: CodeRange = self._positions[node]
-        return rng
+            self._spans = node_spans(self.module)
+        return self._spans[node]
 
-    def offset(self, line: int, column: int) -> int:
-        """Character offset of a 1-based line and 0-based column."""
+    def location(self, offset: int) -> tuple[int, int]:
+        """1-based line and 0-based column of a character offset."""
         if self._line_starts is None:
             starts = [0]
             starts.extend(m.end() for m in _LINE_BREAK.finditer(self.source))
             self._line_starts = starts
-        return self._line_starts[line - 1] + column
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1]
 
-    def span(self, node: cst.CSTNode) -> tuple[int, int]:
-        rng = self.code_range(node)
-        return (
-            self.offset(rng.start.line, rng.start.column),
-            self.offset(rng.end.line, rng.end.column),
-        )
+    def code_range(self, node: cst.CSTNode) -> CodeRange:
+        from libcst.metadata import CodePosition, CodeRange
+
+        start, end = self.span(node)
+        return CodeRange(CodePosition(*self.location(start)), CodePosition(*self.location(end)))
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's source text exactly as written."""

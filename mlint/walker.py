@@ -8,7 +8,7 @@ and skips whitespace and punctuation.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import libcst as cst
@@ -48,6 +48,8 @@ _FIELD_ORDER: dict[str, tuple[str, ...]] = {
     "ClassDef": ("decorators", "name", "bases", "keywords", "body"),
 }
 _child_fields: dict[type, tuple[str, ...]] = {}
+# Memoised `issubclass(t, CSTNode)`: `isinstance` against libcst's ABC is slow in a hot loop.
+_is_node: dict[type, bool] = {}
 
 
 def _fields_of(node_type: type) -> tuple[str, ...]:
@@ -60,6 +62,44 @@ def _fields_of(node_type: type) -> tuple[str, ...]:
         )
     _child_fields[node_type] = names
     return names
+
+
+def _node_flag(value_type: type) -> bool:
+    flag = _is_node[value_type] = issubclass(value_type, cst.CSTNode)
+    return flag
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The syntactic children of ``node`` in source order (no whitespace or punctuation)."""
+    is_node = _is_node
+    for field_name in _child_fields.get(type(node)) or _fields_of(type(node)):
+        value = getattr(node, field_name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            for item in value:
+                flag = is_node.get(type(item))
+                if flag is None:
+                    flag = _node_flag(type(item))
+                if flag:
+                    yield item
+        else:
+            flag = is_node.get(value_type)
+            if flag is None:
+                flag = _node_flag(value_type)
+            if flag:
+                yield value
+
+
+def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node below ``node``, depth first in source order; far cheaper than a libcst visitor."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is not node:
+            yield current
+        kids = list(children(current))
+        kids.reverse()
+        stack.extend(kids)
 
 
 Handler = Callable[[cst.CSTNode], Any]
@@ -75,24 +115,33 @@ def walk(module: cst.Module, rules: Sequence[Rule], context: FileContext) -> Non
             table.setdefault(node_type, []).append(func.__get__(rule))
     ancestors = context.ancestors
     fields = _child_fields
-    node_base = cst.CSTNode
+    is_node = _is_node
+    no_handlers: tuple[Handler, ...] = ()
 
     def visit(node: cst.CSTNode) -> None:
         node_type = type(node)
         name = node_type.__name__
-        for handler in visits.get(name, ()):
+        for handler in visits.get(name, no_handlers):
             handler(node)
         ancestors.append(node)
         for field_name in fields.get(node_type) or _fields_of(node_type):
             value = getattr(node, field_name)
-            if isinstance(value, node_base):
-                visit(value)
-            elif type(value) in (tuple, list):
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
                 for item in value:
-                    if isinstance(item, node_base):
+                    flag = is_node.get(type(item))
+                    if flag is None:
+                        flag = _node_flag(type(item))
+                    if flag:
                         visit(item)
+            else:
+                flag = is_node.get(value_type)
+                if flag is None:
+                    flag = _node_flag(value_type)
+                if flag:
+                    visit(value)
         ancestors.pop()
-        for handler in leaves.get(name, ()):
+        for handler in leaves.get(name, no_handlers):
             handler(node)
 
     visit(module)
