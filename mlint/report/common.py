@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections import Counter
+from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.types import Applicability, Diagnostic
+from mlint.report.sources import Sources
+from mlint.types import Applicability, Diagnostic, Edit, FileResult, Location
 
 _COLORS = {"red": "31", "bold": "1", "cyan": "36", "green": "32", "yellow": "33", "dim": "2"}
 
@@ -43,3 +47,60 @@ def fix_marker(diag: Diagnostic, context: ReportContext) -> str:
     ):
         return "[*] "
     return ""
+
+
+def project_path(path: str, project_root: str) -> str:
+    """``path`` relative to the project root, with ``/`` separators; absolute when outside it."""
+    if path == "-":
+        return path
+    absolute = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(absolute, os.path.abspath(project_root))
+    except ValueError:
+        return absolute.replace(os.sep, "/")
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return absolute.replace(os.sep, "/")
+    return rel.replace(os.sep, "/")
+
+
+def fingerprints(results: Sequence[FileResult], sources: Sources, project_root: str) -> list[str]:
+    """A stable id per diagnostic (in report order) that survives unrelated line shifts.
+
+    It hashes the project path, the code, the cell, and the stripped text of the flagged
+    lines (the message when the text is unavailable), plus an occurrence index so two
+    identical findings stay distinct.
+    """
+    seen: Counter[tuple[str, ...]] = Counter()
+    out = []
+    for result in results:
+        for diag in result.diagnostics:
+            lines = sources.for_diagnostic(diag)
+            flagged = lines.flagged_text(diag) if lines is not None else None
+            key = (
+                project_path(diag.path, project_root),
+                diag.code,
+                str(diag.cell or ""),
+                flagged if flagged is not None else f"message:{diag.message}",
+            )
+            index = seen[key]
+            seen[key] += 1
+            payload = "\x00".join((*key, str(index))).encode("utf-8", "surrogatepass")
+            out.append(hashlib.blake2b(payload, digest_size=16).hexdigest())
+    return out
+
+
+def edit_locations(
+    diag: Diagnostic, sources: Sources
+) -> list[tuple[Edit, Location | None, Location | None]]:
+    """Each edit of the diagnostic's fix with its start and end position (``None`` if unknown)."""
+    if diag.fix is None:
+        return []
+    lines = sources.edits_resolvable(diag)
+    return [
+        (
+            edit,
+            lines.location(edit.start) if lines is not None else None,
+            lines.location(edit.end) if lines is not None else None,
+        )
+        for edit in diag.fix.edits
+    ]

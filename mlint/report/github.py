@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: one ``::error`` annotation per diagnostic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mlint.report import ReportContext
+from mlint.report.common import display_path, location_text
+from mlint.types import FileResult
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message as the Actions runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a property value: data escaping plus the ``:`` and ``,`` that delimit properties."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    lines = []
+    for result in results:
+        for diag in result.diagnostics:
+            path = display_path(diag.path)
+            properties = {
+                "title": f"mlint ({diag.code})",
+                "file": path,
+                "line": str(diag.start.line),
+                "col": str(diag.start.column),
+                "endLine": str(diag.end.line),
+                "endColumn": str(diag.end.column),
+            }
+            props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+            message = f"{path}:{location_text(diag)}: {diag.code} {diag.message}"
+            lines.append(f"::error {props}::{escape_data(message)}")
+    return "".join(line + "\n" for line in lines)

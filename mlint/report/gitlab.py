@@ -1,0 +1,37 @@
+"""GitLab Code Quality report (a JSON array of Code Climate issues)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mlint.report import ReportContext
+from mlint.report.common import fingerprints, project_path
+from mlint.report.sources import Sources
+from mlint.types import FileResult
+
+
+def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    sources = Sources(list(results))
+    # Line-independent fingerprints: GitLab keys "new" vs "resolved" findings on them.
+    prints = iter(fingerprints(results, sources, context.project_root))
+    issues: list[dict[str, Any]] = []
+    for result in results:
+        for diag in result.diagnostics:
+            cell = f" (cell {diag.cell})" if diag.cell is not None else ""
+            issues.append(
+                {
+                    "type": "issue",
+                    "check_name": diag.code,
+                    "description": f"{diag.code}: {diag.message}{cell}",
+                    "categories": ["Bug Risk"],
+                    "fingerprint": next(prints),
+                    "severity": "major",
+                    "location": {
+                        "path": project_path(diag.path, context.project_root),
+                        "lines": {"begin": diag.start.line, "end": diag.end.line},
+                    },
+                }
+            )
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,59 @@
+"""A JSON array of diagnostics, field for field like ruff's ``json`` output."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from mlint.report import ReportContext
+from mlint.report.common import edit_locations
+from mlint.report.sources import Sources
+from mlint.types import Diagnostic, FileResult, Location
+
+
+def _location(location: Location | None) -> dict[str, int] | None:
+    if location is None:
+        return None
+    return {"row": location.line, "column": location.column}
+
+
+def diagnostic_json(diag: Diagnostic, sources: Sources) -> dict[str, Any]:
+    """One diagnostic as ruff's JSON object (edit positions are ``null`` where unknown)."""
+    from mlint.docs import rule_url
+
+    fix = None
+    if diag.fix is not None:
+        fix = {
+            "applicability": diag.fix.applicability.value,
+            "message": diag.fix.message,
+            "edits": [
+                {
+                    "content": edit.content,
+                    "location": _location(start),
+                    "end_location": _location(end),
+                }
+                for edit, start, end in edit_locations(diag, sources)
+            ],
+        }
+    return {
+        "cell": diag.cell,
+        "code": diag.code,
+        "end_location": _location(diag.end),
+        "filename": diag.path if diag.path == "-" else os.path.abspath(diag.path),
+        "fix": fix,
+        "location": _location(diag.start),
+        "message": diag.message,
+        "noqa_row": diag.noqa_line or None,
+        "url": rule_url(diag.code),
+    }
+
+
+def objects(results: Sequence[FileResult]) -> list[dict[str, Any]]:
+    sources = Sources(list(results))
+    return [diagnostic_json(diag, sources) for result in results for diag in result.diagnostics]
+
+
+def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    return json.dumps(objects(results), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,63 @@
+"""JUnit XML: a test suite per file with findings, a failing test case per diagnostic."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from mlint.report import ReportContext
+from mlint.report.common import display_path
+from mlint.types import FileResult
+
+# Characters XML 1.0 cannot carry at all, even escaped.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    flagged = [r for r in results if r.diagnostics]
+    total = sum(len(r.diagnostics) for r in flagged)
+    root = ET.Element(
+        "testsuites", name="mlint", tests=str(total or 1), failures=str(total), errors="0"
+    )
+    if not flagged:
+        # CI dashboards treat an empty report as "no tests ran": show a passing check.
+        suite = ET.SubElement(
+            root, "testsuite", name="mlint", tests="1", disabled="0", errors="0", failures="0"
+        )
+        ET.SubElement(suite, "testcase", name="No errors found", classname="mlint")
+    for result in flagged:
+        path = _clean(display_path(result.path))
+        count = str(len(result.diagnostics))
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=path,
+            tests=count,
+            disabled="0",
+            errors="0",
+            failures=count,
+            package="mlint",
+        )
+        for diag in result.diagnostics:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"mlint.{diag.code}",
+                classname=path,
+                line=str(diag.start.line),
+                column=str(diag.start.column),
+            )
+            where = f"cell {diag.cell}, " if diag.cell is not None else ""
+            message = _clean(diag.message)
+            failure = ET.SubElement(case, "failure", message=message, type=diag.code)
+            failure.text = (
+                f"{where}line {diag.start.line}, col {diag.start.column}, {diag.code} {message}"
+            )
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

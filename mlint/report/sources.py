@@ -1,0 +1,121 @@
+"""Source text for reports: code frames, fix locations and stable fingerprints.
+
+Cached results carry no source, so the file is read again; a file that has gone or
+no longer decodes yields ``None`` and the formatter degrades (no frame, no edit positions).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass
+
+from mlint.types import Diagnostic, FileResult, Location
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class SourceLines:
+    """One text (a file, or a notebook cell) split into lines, with offsets for edits."""
+
+    text: str
+    lines: tuple[str, ...]
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> SourceLines:
+        lines: list[str] = []
+        starts = [0]
+        pos = 0
+        for match in _LINE_BREAK.finditer(text):
+            lines.append(text[pos : match.start()])
+            pos = match.end()
+            starts.append(pos)
+        lines.append(text[pos:])
+        return cls(text, tuple(lines), tuple(starts))
+
+    def line(self, number: int) -> str | None:
+        """The 1-based line ``number`` without its line break."""
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        return None
+
+    def location(self, offset: int) -> Location:
+        """1-based line and column of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self.starts, offset) - 1
+        return Location(index + 1, offset - self.starts[index] + 1)
+
+    def flagged_text(self, diag: Diagnostic) -> str | None:
+        """The flagged lines, each stripped: what a fingerprint keys on instead of line numbers."""
+        lines = [self.line(n) for n in range(diag.start.line, diag.end.line + 1)]
+        if not lines or any(line is None for line in lines):
+            return None
+        return "\n".join(line.strip() for line in lines if line is not None)
+
+
+class Sources:
+    """Per-report lookup of source text; reads each file at most once."""
+
+    def __init__(self, results: tuple[FileResult, ...] | list[FileResult]) -> None:
+        self._given = {r.path: r.source for r in results if r.source is not None}
+        self._files: dict[str, SourceLines | None] = {}
+        self._notebooks: dict[str, list[SourceLines] | None] = {}
+
+    def text(self, path: str) -> str | None:
+        if path in self._given:
+            return self._given[path]
+        if path == "-":
+            return None
+        from mlint.files import SourceError, read_source
+
+        try:
+            return read_source(path).text
+        except (SourceError, OSError, ValueError):
+            return None
+
+    def file(self, path: str) -> SourceLines | None:
+        if path not in self._files:
+            text = self.text(path)
+            self._files[path] = SourceLines.of(text) if text is not None else None
+        return self._files[path]
+
+    def for_diagnostic(self, diag: Diagnostic) -> SourceLines | None:
+        """The text the diagnostic's lines and columns count in: the file, or its notebook cell."""
+        if diag.cell is None:
+            return self.file(diag.path)
+        cells = self._cells(diag.path)
+        if cells is None or not 1 <= diag.cell <= len(cells):
+            return None
+        return cells[diag.cell - 1]
+
+    def edits_resolvable(self, diag: Diagnostic) -> SourceLines | None:
+        """The text a fix's character offsets index into, when known (not for notebooks)."""
+        return None if diag.cell is not None else self.file(diag.path)
+
+    def _cells(self, path: str) -> list[SourceLines] | None:
+        if path not in self._notebooks:
+            self._notebooks[path] = _notebook_cells(self.text(path))
+        return self._notebooks[path]
+
+
+def _notebook_cells(text: str | None) -> list[SourceLines] | None:
+    """Every cell of a notebook (cells numbered over all cells, 1-based, as ruff shows them)."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        return None
+    out = []
+    for cell in cells:
+        source = cell.get("source", "") if isinstance(cell, dict) else ""
+        if isinstance(source, list):
+            source = "".join(str(part) for part in source)
+        out.append(SourceLines.of(str(source)))
+    return out
