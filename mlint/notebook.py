@@ -23,6 +23,7 @@ _ESCAPES = ("%", "!", "?", "/", ";", ",")
 _MAGIC_ASSIGN = re.compile(r"[A-Za-z_][\w.]*\s*=\s*[!%]")
 # `np.zeros?`, `model.fit??`: help requests.
 _HELP_SUFFIX = re.compile(r"[A-Za-z_][\w.\[\]'\"]*\?{1,2}")
+_PARSER_POSITION = re.compile(r"error at \d+:\d+: ")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
@@ -252,6 +253,9 @@ class _Layout:
 
 def _map(diag: Diagnostic, layout: _Layout, fix: Fix | None) -> Diagnostic:
     index = layout.cell_at_line(diag.start.line)
+    message = diag.message
+    if diag.code == "ML001":  # the parser's own position counts lines of the joined cells
+        message = _PARSER_POSITION.sub("", message)
     first = layout.first_lines[index]
     lines = _LINE.findall(layout.cells[index].text)
     end = Location(diag.end.line - first + 1, diag.end.column)
@@ -264,6 +268,7 @@ def _map(diag: Diagnostic, layout: _Layout, fix: Fix | None) -> Diagnostic:
         noqa_line=(diag.noqa_line or diag.start.line) - first + 1,
         cell=layout.cells[index].index,
         fix=fix,
+        message=message,
     )
 
 
@@ -424,3 +429,26 @@ def lint_notebook(text: str, path: str, lint: LintSettings, mode: str) -> FileRe
         source=text,
         applied_codes=tuple(codes),
     )
+
+
+def diff(before: str, after: str, path: str) -> str:
+    """A unified diff per changed code cell (``path:cell N`` headers), as ruff shows notebooks."""
+    import difflib
+
+    try:
+        old_cells, new_cells = load(before)["cells"], load(after)["cells"]
+    except NotebookError:
+        return ""
+    chunks: list[str] = []
+    for number, (old, new) in enumerate(zip(old_cells, new_cells, strict=False), start=1):
+        old_text, new_text = cell_text(old), cell_text(new)
+        if old_text == new_text:
+            continue
+        lines = difflib.unified_diff(
+            old_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=f"{path}:cell {number}",
+            tofile=f"{path}:cell {number}",
+        )
+        chunks.extend(line if line.endswith("\n") else line + "\n" for line in lines)
+    return "".join(chunks)

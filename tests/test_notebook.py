@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlint.notebook import _Layout, lint_notebook, mask_cell, split_cells
+from mlint.notebook import _Layout, diff, lint_notebook, mask_cell, split_cells
 from mlint.settings import LintSettings
 from mlint.types import Edit
 from tests.conftest import ROOT, run_mlint
@@ -207,3 +207,24 @@ def test_noqa_inside_a_cell_suppresses() -> None:
     )
     result = lint_notebook(text, "nb.ipynb", settings, "check")
     assert [(d.cell, d.start.line, d.code) for d in result.diagnostics] == [(2, 2, "ML501")]
+
+
+def test_a_syntax_error_names_its_cell_without_joined_positions() -> None:
+    settings = LintSettings(enabled=frozenset({"ML001", "ML501"}), fixable=frozenset())
+    text = _notebook(
+        "import torch\nnet = torch.nn.Linear(2, 2)\n", "%time f()\ndef f(:\n    pass\n"
+    )
+    (diag,) = lint_notebook(text, "nb.ipynb", settings, "check").diagnostics
+    assert (diag.code, diag.cell, diag.start.line) == ("ML001", 2, 2)
+    assert "error at" not in diag.message
+
+
+def test_the_notebook_diff_shows_changed_cells_only() -> None:
+    text = diff(
+        TRAIN.read_text(encoding="utf-8"),
+        (NOTEBOOKS / "train.fixed.ipynb").read_text(encoding="utf-8"),
+        "train.ipynb",
+    )
+    headers = [line for line in text.splitlines() if line.startswith("+++")]
+    assert headers == ["+++ train.ipynb:cell 3", "+++ train.ipynb:cell 5", "+++ train.ipynb:cell 7"]
+    assert "-out = net.forward(batch)  # ML501, fixed\n+out = net(batch)  # ML501, fixed\n" in text
