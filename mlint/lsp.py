@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import dataclasses
 import logging
 import re
@@ -177,6 +178,7 @@ class MlintServer(LanguageServer):
         # config path (None: defaults) -> ((mtime, size) of that file, settings)
         self.settings_cache: dict[str | None, tuple[tuple[int, int], Settings]] = {}
         self.pending: dict[str, asyncio.Task[None]] = {}
+        self.running: dict[str, asyncio.Future[Linted]] = {}
         self.results: dict[str, Linted] = {}
         self.reported_config_errors: set[str] = set()
 
@@ -231,42 +233,61 @@ class MlintServer(LanguageServer):
                 lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"mlint: {message}")
             )
 
-    async def current(self, uri: str) -> tuple[TextDocument, Linted]:
-        """The document and a lint of its current text (reusing the last one when it matches)."""
+    async def current(self, uri: str, force: bool = False) -> tuple[TextDocument, Linted]:
+        """The document and a lint of its current text, reusing the last one when it matches.
+
+        At most one lint per document runs at a time: a lint cannot be interrupted once in its
+        thread, so lints started on every pause in typing would pile up on a big file.
+        """
+        running = self.running.get(uri)
+        if running is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(running)
         document = self.workspace.get_text_document(uri)
         source = document.source
         linted = self.results.get(uri)
-        if linted is None or linted.source != source:
-            linted = await asyncio.to_thread(self.lint, document, source)
-            self.report_problems(linted)
-            self.results[uri] = linted
+        if force or linted is None or linted.source != source:
+            future = asyncio.ensure_future(asyncio.to_thread(self.lint, document, source))
+            self.running[uri] = future
+            future.add_done_callback(lambda done: self._finished(uri, done))
+            linted = await asyncio.shield(future)
         return document, linted
 
-    async def lint_and_publish(self, uri: str, delay: float = 0.0) -> None:
+    def _finished(self, uri: str, future: asyncio.Future[Linted]) -> None:
+        """Keep a finished lint even when the edit that asked for it has moved on."""
+        if self.running.get(uri) is future:
+            del self.running[uri]
+        if future.cancelled() or future.exception() is not None:
+            return
+        linted = future.result()
+        self.report_problems(linted)
+        if uri in self.workspace.text_documents:  # not closed meanwhile
+            self.results[uri] = linted
+
+    async def lint_and_publish(self, uri: str, delay: float = 0.0, force: bool = False) -> None:
         if delay:
             await asyncio.sleep(delay)
-        document = self.workspace.get_text_document(uri)
-        if not is_python(document):
+        if not is_python(self.workspace.get_text_document(uri)):
             return
-        version, source = document.version, document.source
-        linted = await asyncio.to_thread(self.lint, document, source)
-        self.report_problems(linted)
-        if self.workspace.get_text_document(uri).source != source:
+        document, linted = await self.current(uri, force)
+        if document.source != linted.source:
             return  # edited meanwhile: the lint scheduled by that edit publishes
-        self.results[uri] = linted
-        positions = Positions(source, self.encoding)
+        positions = Positions(linted.source, self.encoding)
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
                 uri=uri,
-                version=version,
+                version=document.version,
                 diagnostics=[to_lsp_diagnostic(d, positions) for d in linted.diagnostics],
             )
         )
 
-    def schedule(self, uri: str, delay: float = 0.0) -> None:
-        """(Re)start the lint of ``uri``, replacing any lint still pending for it."""
+    def schedule(self, uri: str, delay: float = 0.0, force: bool = False) -> None:
+        """(Re)start the lint of ``uri``, replacing any lint still pending for it.
+
+        ``force`` lints even an unchanged text (after a save: the config may have changed).
+        """
         self.cancel(uri)
-        task = asyncio.get_running_loop().create_task(self.lint_and_publish(uri, delay))
+        task = asyncio.get_running_loop().create_task(self.lint_and_publish(uri, delay, force))
         self.pending[uri] = task
         task.add_done_callback(lambda done: self._forget(uri, done))
 
@@ -429,9 +450,9 @@ def create_server() -> MlintServer:
         if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:
             for open_uri, document in list(ls.workspace.text_documents.items()):
                 if is_python(document):
-                    ls.schedule(open_uri)
+                    ls.schedule(open_uri, force=True)
             return
-        ls.schedule(uri)
+        ls.schedule(uri, force=True)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: MlintServer, params: lsp.DidCloseTextDocumentParams) -> None:

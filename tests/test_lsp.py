@@ -306,3 +306,25 @@ async def test_close_clears_diagnostics(client: LanguageClient, tmp_path: Path) 
         ),
     )
     assert cleared == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_fast_typing_ends_with_diagnostics_for_the_final_text(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = open_document(client, tmp_path / "model.py", MODEL)
+    end = len(MODEL.splitlines())
+    for version in range(2, 7):  # five edits faster than the debounce
+        line = f"données{version} = modèle.forward({version})\n"
+        insert = lsp.Range(start=lsp.Position(end, 0), end=lsp.Position(end, 0))
+        change(client, uri, version, [lsp.TextEdit(range=insert, new_text=line)])
+        end += 1
+
+    async def settled() -> list[lsp.Diagnostic]:
+        while True:
+            diagnostics = await diagnostics_after(client, uri)
+            if len(diagnostics) == 2 + 5:
+                return diagnostics
+
+    diagnostics = await asyncio.wait_for(settled(), TIMEOUT)
+    assert diagnostics[-1].range.start.line == end - 1
