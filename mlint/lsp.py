@@ -335,6 +335,7 @@ class MlintServer(LanguageServer):
         last = positions.offset(params.range.end)
         actions: list[lsp.CodeAction] = []
         noqa_actions: list[lsp.CodeAction] = []
+        disabled: set[tuple[str, int]] = set()
         quick_fix = kind_wanted(lsp.CodeActionKind.QuickFix.value, only)
         for diag in linted.diagnostics if quick_fix else ():
             start = positions.offset_of(diag.start.line, diag.start.column)
@@ -357,6 +358,10 @@ class MlintServer(LanguageServer):
                         edit=self.workspace_edit(document, text_edits(fix.edits, positions)),
                     )
                 )
+            noqa_key = (diag.code, diag.noqa_line or diag.start.line)
+            if noqa_key in disabled:
+                continue  # one "Disable" per code and line, however many diagnostics share it
+            disabled.add(noqa_key)
             noqa = minimal_edit(source, add_noqa(source, [diag])[0])
             if noqa is not None:
                 noqa_actions.append(

@@ -328,3 +328,19 @@ async def test_fast_typing_ends_with_diagnostics_for_the_final_text(
 
     diagnostics = await asyncio.wait_for(settled(), TIMEOUT)
     assert diagnostics[-1].range.start.line == end - 1
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_one_disable_action_per_code_and_line(client: LanguageClient, tmp_path: Path) -> None:
+    text = "import torch\n\n\ndef run(a, b):\n    return a.forward(1) + b.forward(2)\n"
+    uri = open_document(client, tmp_path / "two.py", text)
+    diagnostics = await diagnostics_after(client, uri)
+    assert [d.code for d in diagnostics] == ["ML501", "ML501"]
+
+    line = lsp.Range(start=lsp.Position(4, 0), end=lsp.Position(4, 40))
+    titles = [a.title for a in await code_actions(client, uri, line)]
+    assert titles == [
+        "mlint (ML501): Call the module (unsafe)",
+        "mlint (ML501): Call the module (unsafe)",
+        "Disable ML501 for this line",
+    ]
