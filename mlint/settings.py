@@ -5,13 +5,22 @@ from __future__ import annotations
 import difflib
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mlint.types import Applicability
+from mlint.types import Applicability, ConfigError, LintSettings, Overrides, Settings
+
+__all__ = [
+    "ConfigError",
+    "FileConfig",
+    "LintSettings",
+    "Overrides",
+    "Settings",
+    "find_config_file",
+    "resolve_settings",
+]
 
 OutputFormat = Literal[
     "full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "pylint"
@@ -46,10 +55,6 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "site-packages",
     "venv",
 )
-
-
-class ConfigError(Exception):
-    """A configuration problem, reported as one line and exit code 2."""
 
 
 class FileConfig(BaseModel):
@@ -178,108 +183,6 @@ def resolve_selection(
     return frozenset(enabled)
 
 
-@dataclass(frozen=True)
-class LintSettings:
-    """What the engine needs per file: small, frozen and picklable for worker processes."""
-
-    enabled: frozenset[str]
-    fixable: frozenset[str]
-    rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
-    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
-    project_root: str = "."
-    applicability: Applicability = Applicability.SAFE
-    ignore_noqa: bool = False
-
-    def options_for(self, code: str) -> dict[str, Any]:
-        for rule_code, items in self.rule_options:
-            if rule_code == code:
-                return dict(items)
-        return {}
-
-    def fingerprint(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
-
-    def codes_for(self, path: str) -> frozenset[str]:
-        """The enabled codes for one file, after ``per-file-ignores``."""
-        if not self.per_file_ignores:
-            return self.enabled
-        from fnmatch import fnmatch
-
-        rel = _relative(path, self.project_root)
-        name = Path(path).name
-        ignored: set[str] = set()
-        for pattern, codes in self.per_file_ignores:
-            if fnmatch(rel, pattern) or fnmatch(name, pattern) or fnmatch(rel, pattern + "/*"):
-                ignored |= codes
-        return self.enabled - ignored
-
-
-def _relative(path: str, root: str) -> str:
-    try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The resolved settings of one run: file config overlaid with CLI flags."""
-
-    lint: LintSettings
-    config_path: str | None
-    project_root: str
-    exclude: tuple[str, ...]
-    extend_exclude: tuple[str, ...]
-    respect_gitignore: bool
-    force_exclude: bool
-    output_format: str
-    cache_dir: str
-    target_version: str
-    unsafe_fixes: bool
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        lines = [
-            f"config_path = {self.config_path or '(none: defaults)'}",
-            f"project_root = {self.project_root}",
-            f"enabled = {sorted(self.lint.enabled)}",
-            f"fixable = {sorted(self.lint.fixable)}",
-            f"per_file_ignores = { {p: sorted(c) for p, c in self.lint.per_file_ignores} }",
-            f"rule_options = { {c: dict(o) for c, o in self.lint.rule_options} }",
-            f"exclude = {list(self.exclude)}",
-            f"extend_exclude = {list(self.extend_exclude)}",
-            f"respect_gitignore = {self.respect_gitignore}",
-            f"force_exclude = {self.force_exclude}",
-            f"output_format = {self.output_format}",
-            f"cache_dir = {self.cache_dir}",
-            f"target_version = {self.target_version}",
-            f"unsafe_fixes = {self.unsafe_fixes}",
-        ]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Settings given on the command line; ``None`` means "not given"."""
-
-    select: list[str] | None = None
-    extend_select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    per_file_ignores: list[str] = field(default_factory=list)
-    fixable: list[str] | None = None
-    unfixable: list[str] = field(default_factory=list)
-    exclude: list[str] | None = None
-    extend_exclude: list[str] = field(default_factory=list)
-    respect_gitignore: bool | None = None
-    force_exclude: bool | None = None
-    output_format: str | None = None
-    cache_dir: str | None = None
-    unsafe_fixes: bool | None = None
-    ignore_noqa: bool = False
-
-
 def _validate_rule_options(
     rules: Mapping[str, dict[str, Any]], where: str, codes_by_name: Mapping[str, str]
 ) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
@@ -312,7 +215,7 @@ def resolve_settings(
     search_from: Path | None = None,
 ) -> Settings:
     """Build the run's ``Settings`` from the discovered or given config file and the flags."""
-    from mlint.rule import all_rules
+    from mlint.manifest import RULE_NAMES
 
     path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
     if config_file is not None and not config_file.is_file():
@@ -323,9 +226,8 @@ def resolve_settings(
     else:
         file_config, root, where = FileConfig(), Path.cwd().resolve(), "defaults"
 
-    registry = all_rules()
-    codes_by_name = {rule.name: code for code, rule in registry.items()}
-    codes_by_name.update({code: code for code in registry})
+    codes_by_name = {name: code for code, name in RULE_NAMES.items()}
+    codes_by_name.update({code: code for code in RULE_NAMES})
 
     select = overrides.select if overrides.select is not None else file_config.select
     select = select if select is not None else ["ALL"]
@@ -363,7 +265,11 @@ def resolve_settings(
     lint = LintSettings(
         enabled=enabled,
         fixable=fixable,
-        rule_options=_validate_rule_options(file_config.rules, where, codes_by_name),
+        rule_options=(
+            _validate_rule_options(file_config.rules, where, codes_by_name)
+            if file_config.rules
+            else ()
+        ),
         per_file_ignores=tuple((p, frozenset(c)) for p, c in sorted(pfi.items())),
         project_root=str(root),
         applicability=Applicability.UNSAFE if unsafe else Applicability.SAFE,

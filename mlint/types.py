@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 
 class Applicability(str, enum.Enum):
@@ -82,3 +84,119 @@ class FileResult:
     # The text that was linted (for code frames and diffs); absent for cached results.
     source: str | None = None
     applied_codes: tuple[str, ...] = ()
+
+
+class ConfigError(Exception):
+    """A configuration problem, reported as one line and exit code 2."""
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """What the engine needs per file: small, frozen and picklable for worker processes."""
+
+    enabled: frozenset[str]
+    fixable: frozenset[str]
+    rule_options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    project_root: str = "."
+    applicability: Applicability = Applicability.SAFE
+    ignore_noqa: bool = False
+
+    def options_for(self, code: str) -> dict[str, Any]:
+        for rule_code, items in self.rule_options:
+            if rule_code == code:
+                return dict(items)
+        return {}
+
+    def fingerprint(self) -> str:
+        """A stable digest of everything that changes results (set order never leaks in)."""
+        import hashlib
+
+        parts = (
+            sorted(self.enabled),
+            sorted(self.fixable),
+            self.rule_options,
+            [(pattern, sorted(codes)) for pattern, codes in self.per_file_ignores],
+            self.project_root,
+            self.applicability.value,
+            self.ignore_noqa,
+        )
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+    def codes_for(self, path: str) -> frozenset[str]:
+        """The enabled codes for one file, after ``per-file-ignores``."""
+        if not self.per_file_ignores:
+            return self.enabled
+        from fnmatch import fnmatch
+
+        rel = _relative(path, self.project_root)
+        name = Path(path).name
+        ignored: set[str] = set()
+        for pattern, codes in self.per_file_ignores:
+            if fnmatch(rel, pattern) or fnmatch(name, pattern) or fnmatch(rel, pattern + "/*"):
+                ignored |= codes
+        return self.enabled - ignored
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one run: file config overlaid with CLI flags."""
+
+    lint: LintSettings
+    config_path: str | None
+    project_root: str
+    exclude: tuple[str, ...]
+    extend_exclude: tuple[str, ...]
+    respect_gitignore: bool
+    force_exclude: bool
+    output_format: str
+    cache_dir: str
+    target_version: str
+    unsafe_fixes: bool
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        lines = [
+            f"config_path = {self.config_path or '(none: defaults)'}",
+            f"project_root = {self.project_root}",
+            f"enabled = {sorted(self.lint.enabled)}",
+            f"fixable = {sorted(self.lint.fixable)}",
+            f"per_file_ignores = { {p: sorted(c) for p, c in self.lint.per_file_ignores} }",
+            f"rule_options = { {c: dict(o) for c, o in self.lint.rule_options} }",
+            f"exclude = {list(self.exclude)}",
+            f"extend_exclude = {list(self.extend_exclude)}",
+            f"respect_gitignore = {self.respect_gitignore}",
+            f"force_exclude = {self.force_exclude}",
+            f"output_format = {self.output_format}",
+            f"cache_dir = {self.cache_dir}",
+            f"target_version = {self.target_version}",
+            f"unsafe_fixes = {self.unsafe_fixes}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings given on the command line; ``None`` means "not given"."""
+
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: list[str] = field(default_factory=list)
+    fixable: list[str] | None = None
+    unfixable: list[str] = field(default_factory=list)
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = field(default_factory=list)
+    respect_gitignore: bool | None = None
+    force_exclude: bool | None = None
+    output_format: str | None = None
+    cache_dir: str | None = None
+    unsafe_fixes: bool | None = None
+    ignore_noqa: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlint.docs import catalogue
+from mlint.docs import MANIFEST, catalogue, manifest_source
 from mlint.rule import all_rules
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -23,6 +23,10 @@ def test_catalogue_is_fresh() -> None:
     stale = sorted(name for name, text in pages.items() if on_disk.get(name) != text)
     extra = sorted(set(on_disk) - set(pages))
     assert (stale, extra) == ([], []), "regenerate with `python -m mlint.docs`"
+
+
+def test_manifest_is_fresh() -> None:
+    assert MANIFEST.read_text(encoding="utf-8") == manifest_source(), "run `python -m mlint.docs`"
 
 
 def test_every_rule_documents_the_standard_headings() -> None:

@@ -18,12 +18,21 @@ BAD = ROOT / "fixtures" / "ML501" / "bad.py"
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """An isolated project directory with an empty mlint config."""
-    (tmp_path / "pyproject.toml").write_text("[tool.mlint]\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.mlint]\nselect = ["ML501"]\n', encoding="utf-8")
     return tmp_path
 
 
 def test_check_lists_every_marked_line_and_exits_1() -> None:
-    result = run_mlint("check", str(BAD), "--no-cache", "--output-format", "concise", "--isolated")
+    result = run_mlint(
+        "check",
+        str(BAD),
+        "--no-cache",
+        "--output-format",
+        "concise",
+        "--isolated",
+        "--select",
+        "ML501",
+    )
     assert result.returncode == 1
     lines = [line for line in result.stdout.splitlines() if ": ML" in line]
     reported = sorted((int(line.split(":")[1]), line.split()[1]) for line in lines)
@@ -98,6 +107,7 @@ def test_unknown_cli_selector_exits_2_with_suggestion(project: Path) -> None:
 
 
 def test_bad_files_get_one_line_each_and_the_rest_is_linted(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.mlint]\nselect = ["ML501", "ML001"]\n')
     tree = project / "src"
     tree.mkdir()
     shutil.copy(BAD, tree / "model.py")
@@ -140,7 +150,17 @@ def test_stdin_with_filename() -> None:
     )
     assert result.returncode == 1
     assert result.stdout.startswith("model.py:12:13: ML501")
-    fixed = run_mlint("check", "-", "--fix", "--stdin-filename", "m.py", "--isolated", stdin=source)
+    fixed = run_mlint(
+        "check",
+        "-",
+        "--fix",
+        "--stdin-filename",
+        "m.py",
+        "--isolated",
+        "--select",
+        "ML501",
+        stdin=source,
+    )
     assert fixed.stdout == (BAD.parent / "bad.fixed.py").read_text(encoding="utf-8")
 
 
@@ -167,7 +187,8 @@ def test_select_ignore_and_per_file_ignores(project: Path) -> None:
         run_mlint("check", "--no-cache", "--ignore", "ML5", "bad.py", cwd=project).returncode == 0
     )
     (project / "pyproject.toml").write_text(
-        '[tool.mlint]\nper-file-ignores = {"bad.py" = ["direct-forward-call"]}\n', encoding="utf-8"
+        '[tool.mlint]\nselect = ["ML501"]\nper-file-ignores = {"bad.py" = ["direct-forward-call"]}\n',
+        encoding="utf-8",
     )
     assert run_mlint("check", "--no-cache", "bad.py", cwd=project).returncode == 0
     settings = run_mlint("check", "--show-settings", "bad.py", cwd=project)
@@ -218,7 +239,7 @@ def test_discovery_excludes_and_gitignore(project: Path) -> None:
         path.write_text("x = 1\n", encoding="utf-8")
     (project / ".gitignore").write_text("gen/\n", encoding="utf-8")
     listed = run_mlint("check", "--show-files", ".", cwd=project).stdout.split()
-    assert sorted(listed) == ["./src/a.py", "./src/e.pyi"]
+    assert sorted(listed) == ["src/a.py", "src/e.pyi"]
     explicit = run_mlint("check", "--show-files", "build/c.py", cwd=project).stdout.split()
     assert explicit == ["build/c.py"]
     forced = run_mlint("check", "--show-files", "--force-exclude", "build/c.py", cwd=project)
