@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from mlint import __version__
-from mlint.types import Applicability, Diagnostic, Edit, Fix, Location
+from mlint.types import (
+    Applicability,
+    Diagnostic,
+    Edit,
+    Fix,
+    LintSettings,
+    Location,
+    Overrides,
+    Settings,
+)
 
 
 def content_hash(data: bytes) -> str:
@@ -120,3 +129,122 @@ def clean(cache_dir: str) -> bool:
         shutil.rmtree(path, ignore_errors=True)
         return True
     return False
+
+
+# Settings ------------------------------------------------------------------------
+# Validating the config costs a pydantic import and model build, more than a whole
+# cached run; the resolved settings are kept, keyed by the config file's bytes.
+
+
+def _settings_key(
+    config_path: Path | None, overrides: Overrides, isolated: bool
+) -> tuple[str, Path] | None:
+    """The digest and directory of a settings cache entry, or ``None`` if none is safe."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}|{os.getcwd()}|{isolated}|{overrides!r}|".encode())
+    config_text = b""
+    if config_path is not None:
+        try:
+            config_text = config_path.read_bytes()
+        except OSError:
+            return None
+        digest.update(str(config_path.resolve()).encode() + b"|" + config_text)
+    root = config_path.resolve().parent if config_path is not None else Path.cwd()
+    if overrides.cache_dir is not None:
+        directory = Path(overrides.cache_dir)
+        if not directory.is_absolute():
+            directory = root / directory
+    elif b"cache-dir" in config_text:
+        return None  # where the cache lives is itself in the unvalidated config
+    else:
+        directory = root / ".mlint_cache"
+    return digest.hexdigest()[:24], directory / __version__
+
+
+def _settings_to_json(settings: Settings) -> dict[str, Any]:
+    data = asdict(settings)
+    lint = settings.lint
+    data["lint"] = {
+        "enabled": sorted(lint.enabled),
+        "fixable": sorted(lint.fixable),
+        "rule_options": [
+            [code, [list(item) for item in items]] for code, items in lint.rule_options
+        ],
+        "per_file_ignores": [[pattern, sorted(codes)] for pattern, codes in lint.per_file_ignores],
+        "project_root": lint.project_root,
+        "applicability": lint.applicability.value,
+        "ignore_noqa": lint.ignore_noqa,
+    }
+    return data
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _settings_from_json(data: dict[str, Any]) -> Settings:
+    lint = data["lint"]
+    return Settings(
+        lint=LintSettings(
+            enabled=frozenset(lint["enabled"]),
+            fixable=frozenset(lint["fixable"]),
+            rule_options=tuple(
+                (code, tuple((key, _freeze(value)) for key, value in items))
+                for code, items in lint["rule_options"]
+            ),
+            per_file_ignores=tuple(
+                (pattern, frozenset(codes)) for pattern, codes in lint["per_file_ignores"]
+            ),
+            project_root=lint["project_root"],
+            applicability=Applicability(lint["applicability"]),
+            ignore_noqa=lint["ignore_noqa"],
+        ),
+        config_path=data["config_path"],
+        project_root=data["project_root"],
+        exclude=tuple(data["exclude"]),
+        extend_exclude=tuple(data["extend_exclude"]),
+        respect_gitignore=data["respect_gitignore"],
+        force_exclude=data["force_exclude"],
+        output_format=data["output_format"],
+        cache_dir=data["cache_dir"],
+        target_version=data["target_version"],
+        unsafe_fixes=data["unsafe_fixes"],
+    )
+
+
+def load_settings(
+    config_file: Path | None,
+    overrides: Overrides,
+    isolated: bool = False,
+    search_from: Path | None = None,
+    use_cache: bool = True,
+) -> Settings:
+    """``resolve_settings``, served from the cache when the config file is unchanged."""
+    from mlint.files import find_config_file
+
+    path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
+    key = _settings_key(path, overrides, isolated) if use_cache and path is not None else None
+    if key is not None:
+        digest, directory = key
+        entry = directory / f"settings-{digest}.json"
+        try:
+            return _settings_from_json(json.loads(entry.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from mlint.settings import resolve_settings
+
+    settings = resolve_settings(config_file, overrides, isolated=isolated, search_from=search_from)
+    if key is not None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            gitignore = directory.parent / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Created by mlint automatically.\n*\n", encoding="utf-8")
+            from mlint.files import write_atomic
+
+            write_atomic(str(entry), json.dumps(_settings_to_json(settings)))
+        except OSError:
+            pass
+    return settings

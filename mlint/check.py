@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from mlint.settings import ConfigError, Overrides, Settings, resolve_settings
-from mlint.types import Applicability, FileResult
+from mlint.types import Applicability, ConfigError, FileResult, Overrides, Settings
 
 if TYPE_CHECKING:
     from mlint.baseline import Entry
@@ -66,14 +65,23 @@ def run_check(flags: dict[str, Any]) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001  (a CI gate needs exit 2 and one line, not a traceback)
+        _warn(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
+        return EXIT_ERROR
 
 
 def _run_check(flags: dict[str, Any]) -> int:
     paths: list[str] = list(flags["paths"]) or ["."]
     config_file = Path(flags["config_file"]) if flags["config_file"] else None
     search_from = Path(paths[0]) if paths[0] != "-" and Path(paths[0]).exists() else None
-    settings = resolve_settings(
-        config_file, _overrides(flags), isolated=flags["isolated"], search_from=search_from
+    from mlint.cache import load_settings
+
+    settings = load_settings(
+        config_file,
+        _overrides(flags),
+        isolated=flags["isolated"],
+        search_from=search_from,
+        use_cache=not flags["no_cache"],
     )
     if flags["show_settings"]:
         click.echo(settings.describe())
@@ -269,29 +277,31 @@ def _hidden_unsafe(results: Sequence[FileResult], unsafe: bool) -> int:
 
 
 def _fixable(results: Sequence[FileResult], unsafe: bool) -> int:
-    from mlint.report.common import fix_marker
     from mlint.report import ReportContext
+    from mlint.report.common import fix_marker
 
     context = ReportContext(unsafe_fixes=unsafe)
     return sum(1 for r in results for d in r.diagnostics if fix_marker(d, context))
 
 
 def _report(
-    results: Sequence[FileResult], flags: dict[str, Any], settings: Settings, mode: str, bad_paths: int
+    results: Sequence[FileResult],
+    flags: dict[str, Any],
+    settings: Settings,
+    mode: str,
+    bad_paths: int,
 ) -> int:
-    from mlint.report import ReportContext, render
+    from mlint.report import ReportContext
 
     out_file = flags["output_file"]
-    stream: TextIO = sys.stdout
-    handle = None
-    if out_file:
-        handle = open(out_file, "w", encoding="utf-8")
-        stream = handle
+    if not out_file:
+        return _write_report(results, flags, settings, mode, bad_paths, sys.stdout, ReportContext)
     try:
-        return _write_report(results, flags, settings, mode, bad_paths, stream, ReportContext)
-    finally:
-        if handle is not None:
-            handle.close()
+        with open(out_file, "w", encoding="utf-8") as handle:
+            return _write_report(results, flags, settings, mode, bad_paths, handle, ReportContext)
+    except OSError as exc:
+        _warn(f"{out_file}: cannot write report: {exc.strerror or exc}")
+        return EXIT_ERROR
 
 
 def _write_report(
@@ -390,7 +400,12 @@ def _statistics(results: Sequence[FileResult], context: Any, fmt: str) -> str:
 
 
 def _summary(
-    results: Sequence[FileResult], fixed: int, remaining: int, mode: str, flags: dict[str, Any], unsafe: bool
+    results: Sequence[FileResult],
+    fixed: int,
+    remaining: int,
+    mode: str,
+    flags: dict[str, Any],
+    unsafe: bool,
 ) -> str:
     lines = []
     total = fixed + remaining

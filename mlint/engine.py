@@ -7,8 +7,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from mlint.rule import FileContext, Rule, all_rules
-from mlint.settings import LintSettings
-from mlint.types import Applicability, Diagnostic, Location
+from mlint.types import Applicability, Diagnostic, LintSettings, Location
 
 # Rules the engine itself reports; they never join the traversal.
 ENGINE_CODES = frozenset({"ML001", "ML002"})
@@ -66,7 +65,9 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
 
         context = FileContext(path, source, module)
         rules = [
-            rule(context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items()))))
+            rule(
+                context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items())))
+            )
             for rule in active
         ]
         limit = sys.getrecursionlimit()

@@ -29,9 +29,15 @@ def _matches(path: Path, root: Path, patterns: Sequence[str]) -> bool:
         rel = path.resolve().relative_to(root).as_posix()
     except ValueError:
         rel = path.as_posix()
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     for pattern in patterns:
         pattern = pattern.rstrip("/")
-        if fnmatch(name, pattern) or fnmatch(rel, pattern) or fnmatch(rel, pattern + "/*"):
+        if "/" in pattern:
+            # Anchored to the project root: the path or any of its ancestors.
+            if any(fnmatch(prefix, pattern) for prefix in prefixes):
+                return True
+        elif fnmatch(name, pattern) or any(fnmatch(part, pattern) for part in parts):
             return True
     return False
 
@@ -200,3 +206,22 @@ def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
         except OSError:
             pass
         raise
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward."""
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory.resolve(), *directory.resolve().parents):
+        for name in ("mlint.toml", ".mlint.toml"):
+            candidate = candidate_dir / name
+            if candidate.is_file():
+                return candidate
+        pyproject = candidate_dir / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.mlint" in text:
+                return pyproject
+    return None

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlint.engine import allowed, lint_source
-from mlint.settings import LintSettings
-from mlint.types import Diagnostic, Edit, Fix
+from mlint.types import Diagnostic, Edit, Fix, LintSettings
 
 MAX_PASSES = 10
 

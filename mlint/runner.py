@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.context import BaseContext
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from typing import Literal
 
-from mlint.settings import LintSettings
-from mlint.types import FileResult
+from mlint.types import FileResult, LintSettings
 
 Mode = Literal["check", "fix", "diff"]
 
@@ -42,7 +41,8 @@ def _lint_text(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResu
         outcome.remaining,
         fixed_source=outcome.source if outcome.applied else None,
         fixes_applied=outcome.applied,
-        source=text,
+        # Remaining diagnostics point into the fixed text; a diff needs the original.
+        source=text if mode == "diff" else outcome.source,
         applied_codes=outcome.applied_codes,
     )
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mlint.files import find_config_file
 from mlint.types import Applicability, ConfigError, LintSettings, Overrides, Settings
 
 __all__ = [
@@ -129,25 +130,6 @@ def read_config_file(path: Path) -> tuple[FileConfig, Path]:
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, where, FileConfig)) from None
     return config, path.parent.resolve()
-
-
-def find_config_file(start: Path) -> Path | None:
-    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward."""
-    directory = start if start.is_dir() else start.parent
-    for candidate_dir in (directory.resolve(), *directory.resolve().parents):
-        for name in ("mlint.toml", ".mlint.toml"):
-            candidate = candidate_dir / name
-            if candidate.is_file():
-                return candidate
-        pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "[tool.mlint" in text:
-                return pyproject
-    return None
 
 
 # Rule selection --------------------------------------------------------------

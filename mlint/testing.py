@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mlint.settings import LintSettings
-from mlint.types import Applicability
+from mlint.types import Applicability, LintSettings
 
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>ML\d{3}(?:\s*,\s*ML\d{3})*)")
 

@@ -256,3 +256,36 @@ def test_rule_command_and_version() -> None:
     assert run_mlint("rule", "ML999").returncode == 2
     version = run_mlint("--version")
     assert version.returncode == 0 and "mlint" in version.stdout
+
+
+def test_force_exclude_matches_ancestor_directories(project: Path) -> None:
+    target = project / "pkg" / "build" / "gen.py"
+    target.parent.mkdir(parents=True)
+    target.write_text("x = 1\n", encoding="utf-8")
+    listed = run_mlint("check", "--show-files", "--force-exclude", "pkg/build/gen.py", cwd=project)
+    assert listed.stdout.split() == []
+    (project / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-exclude = ["pkg/build"]\n', encoding="utf-8"
+    )
+    (target.parent.parent / "keep.py").write_text("x = 1\n", encoding="utf-8")
+    listed = run_mlint("check", "--show-files", ".", cwd=project)
+    assert listed.stdout.split() == ["pkg/keep.py"]
+
+
+def test_settings_cache_serves_an_unchanged_config_and_notices_edits(project: Path) -> None:
+    shutil.copy(BAD, project / "bad.py")
+    assert run_mlint("check", "bad.py", cwd=project).returncode == 1
+    assert list((project / ".mlint_cache").rglob("settings-*.json"))
+    assert run_mlint("check", "bad.py", cwd=project).returncode == 1
+    (project / "pyproject.toml").write_text('[tool.mlint]\nignore = ["ML5"]\n', encoding="utf-8")
+    assert run_mlint("check", "bad.py", cwd=project).returncode == 0
+    (project / "pyproject.toml").write_text('[tool.mlint]\nselct = ["ML5"]\n', encoding="utf-8")
+    assert run_mlint("check", "bad.py", cwd=project).returncode == 2
+
+
+def test_one_cache_file_per_settings(project: Path) -> None:
+    shutil.copy(BAD, project / "bad.py")
+    for _ in range(3):
+        run_mlint("check", "bad.py", cwd=project)
+    results = [p for p in (project / ".mlint_cache").rglob("*.json") if "settings" not in p.name]
+    assert len(results) == 1
