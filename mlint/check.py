@@ -331,7 +331,11 @@ def _write_report(
 
         chunks: list[str] = []
         for r in results:
-            if r.fixed_source is not None and r.source is not None:
+            if r.fixed_source is not None and r.source is not None and r.path.endswith(".ipynb"):
+                from mlint.notebook import diff as notebook_diff
+
+                chunks.append(notebook_diff(r.source, r.fixed_source, r.path))
+            elif r.fixed_source is not None and r.source is not None:
                 chunks.extend(
                     difflib.unified_diff(
                         r.source.splitlines(keepends=True),
