@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mlint.settings import LintSettings
-from mlint.types import Diagnostic, Edit, FileResult, Fix, Location
+from mlint.types import Diagnostic, Edit, FileResult, Fix, LintSettings, Location
 
 # Cell magics whose body is Python: only their first line is masked.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit"})
