@@ -273,7 +273,11 @@ class InferenceWithoutNoGrad(Rule):
     `.step()`, `.grad`, `requires_grad`, `torch.enable_grad`, `torch.autograd.*`) are
     skipped, as are Lightning's `validation_step`/`test_step`/`predict_step` (the trainer
     already disables gradients) and, in test files, functions that do not call `.eval()`
-    (pytest's `test_*` are not inference entry points). `model.generate(...)` is not
+    (pytest's `test_*` are not inference entry points). A `predict*` method of a class
+    with `forward` (or of an `nn.Module`) is a head inside the forward graph, so only its
+    `.eval()` makes it an entry; a function that this file calls only from code that
+    already runs with gradients off (`self.encode_prompt(...)` inside a `@torch.no_grad()`
+    `__call__`) is a helper and stays silent. `model.generate(...)` is not
     reported: Hugging Face's `generate` is already decorated with `torch.no_grad()`.
 
     ## Example
@@ -309,6 +313,9 @@ class InferenceWithoutNoGrad(Rule):
     def __init__(self, context: FileContext, options: BaseModel | None = None) -> None:
         super().__init__(context, options)
         self._scopes: list[_Scope] = []
+        # Callee name -> for each call site in the file, whether it runs with grad off.
+        self._call_sites: dict[str, list[bool]] = {}
+        self._pending: list[tuple[cst.FunctionDef, cst.Call, str]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scopes.append(_Scope(node))
@@ -318,10 +325,15 @@ class InferenceWithoutNoGrad(Rule):
             self._scopes[-1].wants_gradients = True
 
     def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.context
+        mode = grad_mode_at(ctx.ancestors, ctx.imports)
+        func = node.func
+        target = func.attr if isinstance(func, cst.Attribute) else func
+        if isinstance(target, cst.Name):
+            self._call_sites.setdefault(target.value, []).append(mode is False)
         if not self._scopes:
             return
         scope = self._scopes[-1]
-        ctx = self.context
         called = method_call(node)
         if called is not None and (
             (called[1] == "eval" and not node.args)
@@ -338,7 +350,7 @@ class InferenceWithoutNoGrad(Rule):
             scope.wants_gradients = True
             return
         callee = dotted_name(node.func)
-        if callee is not None and grad_mode_at(ctx.ancestors, ctx.imports) is None:
+        if callee is not None and mode is None:
             scope.unguarded.append((node, callee))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -351,15 +363,40 @@ class InferenceWithoutNoGrad(Rule):
             or decorator_grad_mode(node, self.context.imports) is not None
         ):
             return
-        entry = name.lstrip("_").split("_")[0] in _INFERENCE_WORDS
-        if not scope.eval_receivers and (not entry or _is_test_file(self.context.path)):
-            return
         ctx = self.context
-        proven = _proven_modules(ctx, node, _enclosing_class(ctx.ancestors)) | scope.eval_receivers
+        cls = _enclosing_class(ctx.ancestors)
+        if not scope.eval_receivers and not self._named_entry(node, cls):
+            return
+        proven = _proven_modules(ctx, node, cls) | scope.eval_receivers
         for call, callee in scope.unguarded:
             if callee in proven:
-                self._report(node, call, callee)
+                self._pending.append((node, call, callee))
                 return
+
+    def leave_Module(self, node: cst.Module) -> None:
+        for function, call, callee in self._pending:
+            sites = self._call_sites.get(function.name.value, [])
+            if sites and all(sites):
+                continue  # a helper that this file only calls with grad off
+            self._report(function, call, callee)
+
+    def _named_entry(self, function: cst.FunctionDef, cls: cst.ClassDef | None) -> bool:
+        """An inference entry by name: not in a test file, not a method of a module.
+
+        A `predict*` method of a class with `forward` is part of the forward graph
+        (a head), which training differentiates through.
+        """
+        if function.name.value.lstrip("_").split("_")[0] not in _INFERENCE_WORDS:
+            return False
+        if _is_test_file(self.context.path):
+            return False
+        if cls is None:
+            return True
+        if self.context.classes.is_module(cls):
+            return False
+        return not any(
+            isinstance(s, cst.FunctionDef) and s.name.value == "forward" for s in cls.body.body
+        )
 
     def _report(self, function: cst.FunctionDef, call: cst.Call, callee: str) -> None:
         ctx = self.context
