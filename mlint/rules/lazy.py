@@ -48,8 +48,9 @@ _CACHE_FLAG_WORDS = ("cache", "preload", "in_memory", "into_memory", "in_ram", "
 _SINGLE_PASS_CONSUMERS = frozenset(
     {"sum", "min", "max", "any", "all", "sorted", "set", "frozenset", "tuple", "dict"}
 )
-# ``sum([...])`` is fixed to ``sum(...)`` for these (ruff C419 covers any/all).
-_INLINE_CONSUMERS = frozenset({"sum", "min", "max", "any", "all", "sorted"})
+# ``sum([...])`` is fixed to ``sum(...)`` for these; ``any([...])``/``all([...])`` are
+# left to ruff's C419, which every ruff user already sees.
+_INLINE_CONSUMERS = frozenset({"sum", "min", "max"})
 # ``list(x)`` arguments that are lazy iterators (a snapshot of a container is deliberate).
 _LAZY_BUILTINS = frozenset({"map", "filter", "zip", "range", "enumerate", "reversed"})
 
@@ -319,12 +320,19 @@ class EagerDatasetLoad(Rule):
                 and _contains_name(node.value, names)
             ):
                 return True
-            if isinstance(node, (cst.AnnAssign, cst.AugAssign)) and _is_self_attribute(node.target):
-                if node.value is not None and _contains_name(node.value, names):
-                    return True
-            if isinstance(node, cst.Call) and _self_container_call(node):
-                if any(_contains_name(arg.value, names) for arg in node.args):
-                    return True
+            if (
+                isinstance(node, (cst.AnnAssign, cst.AugAssign))
+                and _is_self_attribute(node.target)
+                and node.value is not None
+                and _contains_name(node.value, names)
+            ):
+                return True
+            if (
+                isinstance(node, cst.Call)
+                and _self_container_call(node)
+                and any(_contains_name(arg.value, names) for arg in node.args)
+            ):
+                return True
         return False
 
 
@@ -462,9 +470,10 @@ class MaterializedSinglePass(Rule):
         consumer = _single_consumer(defuse, name, node)
         if consumer is None:
             return
-        if isinstance(consumer, cst.For) and isinstance(value, cst.ListComp):
-            if _loop_mutates_source(defuse, value, consumer):
-                return
+        if _inputs_touched_before(defuse, lazy_source, node, consumer):
+            return
+        if isinstance(consumer, cst.For) and _loop_changes_inputs(defuse, lazy_source, consumer):
+            return
         ctx = self.context
         if isinstance(value, cst.ListComp):
             replacement = "(" + ctx.code(value)[1:-1] + ")"
@@ -541,20 +550,73 @@ def _for_loop_over(use: NameUse) -> cst.CSTNode | None:
     return use.expression if isinstance(use.expression, cst.For) else None
 
 
-def _loop_mutates_source(defuse: DefUse, comp: cst.ListComp, loop: cst.CSTNode) -> bool:
-    """Whether the consuming loop changes what the comprehension read (a deliberate snapshot)."""
-    sources: set[str] = set()
-    comp_for: cst.CompFor | None = comp.for_in
-    while comp_for is not None:
-        for node in [comp_for.iter, *_walk(comp_for.iter)]:
-            if isinstance(node, cst.Name):
-                sources.add(node.value)
-        comp_for = comp_for.inner_for_in
-    for source in sources:
-        for use in defuse.uses_within(source, loop):
+def _read_names(source: cst.BaseExpression) -> set[str]:
+    """Names an expression reads, less the targets of its own comprehensions."""
+    nodes = (source, *_walk(source))
+    names = {n.value for n in nodes if isinstance(n, cst.Name)}
+    for node in nodes:
+        if isinstance(node, cst.CompFor):
+            names -= {
+                n.value for n in (node.target, *_walk(node.target)) if isinstance(n, cst.Name)
+            }
+    return names
+
+
+def _inputs_touched_before(
+    defuse: DefUse, source: cst.BaseExpression, assign: cst.Assign, consumer: cst.CSTNode
+) -> bool:
+    """Whether code between the list and its consumer uses what the list was built from.
+
+    A generator computes its items only when consumed, so ``state = [(m, m.training) for m
+    in model.modules()]; model.eval(); for m, t in state: ...`` would read the new state.
+    """
+    target = assign.targets[0].target
+    start = next((u.order for u in defuse.uses(target.value) if u.node is target), None)  # type: ignore[attr-defined]
+    if start is None:
+        return True
+    consumer_ids = {id(n) for n in _walk(consumer)} | {id(consumer)}
+    consumed_at = min(
+        (u.order for u in defuse.uses(target.value) if id(u.node) in consumer_ids),  # type: ignore[attr-defined]
+        default=None,
+    )
+    if consumed_at is None:
+        return True
+    return any(
+        start < use.order < consumed_at for name in _read_names(source) for use in defuse.uses(name)
+    )
+
+
+def _loop_changes_inputs(defuse: DefUse, source: cst.BaseExpression, loop: cst.CSTNode) -> bool:
+    """Whether the consuming loop changes a name the list was built from.
+
+    A list built before such a loop is a deliberate snapshot (``for k in [k for k in d
+    if ...]: del d[k]``); a generator would see the changes.
+    """
+    names = _read_names(source)
+    body = loop.body if isinstance(loop, cst.For) else loop
+    for name in names:
+        for use in defuse.uses_within(name, body):
             if use.mutates or use.kind in (UseKind.DELETE, UseKind.BIND):
                 return True
+    # Any use of an iterated container may change it (``_replace_module(model, ...)``).
+    for name in _iterated_roots(source):
+        if defuse.uses_within(name, body):
+            return True
     return False
+
+
+def _iterated_roots(source: cst.BaseExpression) -> set[str]:
+    """Root names of what a comprehension, generator or ``map``/``filter`` call iterates."""
+    iterables: list[cst.BaseExpression] = []
+    for node in (source, *_walk(source)):
+        if isinstance(node, cst.CompFor):
+            iterables.append(node.iter)
+    if isinstance(source, cst.Call):
+        iterables.extend(arg.value for arg in source.args)
+    roots: set[str] = set()
+    for iterable in iterables:
+        roots |= {n.value for n in (iterable, *_walk(iterable)) if isinstance(n, cst.Name)}
+    return roots
 
 
 @register
@@ -664,9 +726,13 @@ class WholeFileReadForIteration(Rule):
 
     def _bound_to_text_file(self, function: cst.FunctionDef, name: cst.Name) -> bool:
         for node in _walk(function.body):
-            if isinstance(node, cst.WithItem) and node.asname is not None:
-                if node.asname.name is name and isinstance(node.item, cst.Call):
-                    return self._opens_text(node.item)
+            if (
+                isinstance(node, cst.WithItem)
+                and node.asname is not None
+                and node.asname.name is name
+                and isinstance(node.item, cst.Call)
+            ):
+                return self._opens_text(node.item)
             if isinstance(node, cst.Assign) and any(t.target is name for t in node.targets):
                 return isinstance(node.value, cst.Call) and self._opens_text(node.value)
         return False
@@ -831,9 +897,10 @@ def _growing_call(rule: Rule, value: cst.BaseExpression, target: str) -> cst.Cal
     first = value.args[0].value
     if name == "numpy.append":
         return value if dotted_name(first) == target else None
-    if isinstance(first, (cst.List, cst.Tuple)):
-        if any(dotted_name(e.value) == target for e in first.elements):
-            return value
+    if isinstance(first, (cst.List, cst.Tuple)) and any(
+        dotted_name(e.value) == target for e in first.elements
+    ):
+        return value
     return None
 
 
