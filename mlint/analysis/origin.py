@@ -7,6 +7,7 @@ analysis, only the statements of one function (or the module) and its parameters
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -98,7 +99,9 @@ CONFIG_LOADERS: dict[str, bool] = {
 }
 # Loaders that read many kinds of data, not only configuration: evidence needed.
 _GENERIC_LOADERS = frozenset({"json.load", "json.loads"})
-_CONFIG_TEXT = re.compile(r"config|cfg|conf\b|hparams|hyperparam|settings|\.ya?ml|\.toml", re.I)
+_CONFIG_TEXT = re.compile(
+    r"config|cfg|conf\b|hparams|hyperparam|settings|\.ya?ml|\.toml", re.IGNORECASE
+)
 
 
 def is_config_name(name: str) -> bool:
@@ -136,7 +139,26 @@ def is_hyperparameter_dict(
     if keys is None or len(keys) < min_keys:
         return False
     words = HYPERPARAMETER_WORDS.union(extra_words)
-    return sum(1 for key in keys if key in words) >= 2
+    # Values computed from variables make a keyword-argument bag, not a configuration.
+    literal_hyperparameters = sum(
+        1
+        for key, element in zip(keys, node.elements)
+        if key in words and isinstance(element, cst.DictElement) and is_literal(element.value)
+    )
+    return literal_hyperparameters >= 2
+
+
+def is_literal(node: cst.BaseExpression) -> bool:
+    """A number, a plain string, a bool, ``None``, a negative number, or a list/tuple of them."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("True", "False", "None")
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return all(is_literal(e.value) for e in node.elements)
+    return False
 
 
 def loader_name(call: cst.Call, imports: ImportTable) -> str | None:
@@ -197,27 +219,28 @@ def names_bound(target: cst.BaseExpression) -> frozenset[str]:
 
 def statement_bindings(node: cst.CSTNode) -> frozenset[str]:
     """Every name a statement (or block) binds anywhere inside, nested defs excluded."""
-    out: set[str] = set()
+    return frozenset(binding_counts(node))
+
+
+def binding_counts(node: cst.CSTNode) -> Counter[str]:
+    """How many times each name is bound inside a statement or block, nested defs excluded."""
+    out: Counter[str] = Counter()
     stack: list[cst.CSTNode] = [node]
     while stack:
         item = stack.pop()
         if isinstance(item, (cst.FunctionDef, cst.ClassDef)):
-            out.add(item.name.value)
+            out[item.name.value] += 1
             continue
         if isinstance(item, cst.Lambda):
             continue
-        if isinstance(item, cst.AssignTarget):
-            out |= names_bound(item.target)
-        elif isinstance(item, (cst.AnnAssign, cst.AugAssign)):
-            out |= names_bound(item.target)
-        elif isinstance(item, (cst.For, cst.CompFor)):
-            out |= names_bound(item.target)
-        elif isinstance(item, cst.AsName):
-            out |= names_bound(item.name) if isinstance(item.name, cst.BaseExpression) else set()
+        if isinstance(item, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor)):
+            out.update(names_bound(item.target))
+        elif isinstance(item, cst.AsName) and isinstance(item.name, cst.BaseExpression):
+            out.update(names_bound(item.name))
         elif isinstance(item, cst.NamedExpr):
-            out |= names_bound(item.target)
+            out.update(names_bound(item.target))
         stack.extend(item.children)
-    return frozenset(out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -236,9 +259,12 @@ def _assignments(body: object) -> Iterator[tuple[str, cst.BaseExpression, cst.CS
             target = small.targets[0].target
             if isinstance(target, cst.Name):
                 yield target.value, small.value, small
-        elif isinstance(small, cst.AnnAssign) and small.value is not None:
-            if isinstance(small.target, cst.Name):
-                yield small.target.value, small.value, small
+        elif (
+            isinstance(small, cst.AnnAssign)
+            and small.value is not None
+            and isinstance(small.target, cst.Name)
+        ):
+            yield small.target.value, small.value, small
 
 
 def config_origins(
@@ -263,18 +289,27 @@ def config_origins(
             origins[name] = origin
         else:
             rebound.add(name)  # two config assignments: keys no longer certain
+    counts = binding_counts(scope.body if isinstance(scope, cst.FunctionDef) else scope)
+    for name, origin in origins.items():
+        # Bound again by a loop, `with ... as`, a tuple target: the origin no longer holds.
+        if counts[name] > (0 if origin.kind == "parameter" else 1):
+            rebound.add(name)
     for name in rebound:
         origins.pop(name, None)
     return origins
 
 
-def _value_origin(name: str, value: cst.BaseExpression, imports: ImportTable) -> ConfigOrigin | None:
+def _value_origin(
+    name: str, value: cst.BaseExpression, imports: ImportTable
+) -> ConfigOrigin | None:
     if isinstance(value, cst.Dict) and is_hyperparameter_dict(value):
         keys = dict_string_keys(value) or []
         return ConfigOrigin("literal", value, frozenset(keys))
     if isinstance(value, cst.Call):
         loader = loader_name(value, imports)
-        if loader is not None and (loader not in _GENERIC_LOADERS or is_config_name(name)):
+        if loader is not None and (
+            loader not in _GENERIC_LOADERS or (is_config_name(name) and CONFIG_LOADERS[loader])
+        ):
             return ConfigOrigin("loaded", value)
     return None
 

@@ -251,7 +251,9 @@ class AwaitInLoop(Rule):
 
     code = "ML301"
     name = "await-in-loop"
-    message = "`await` inside a `for` loop runs independent calls one at a time; use `asyncio.gather`"
+    message = (
+        "`await` inside a `for` loop runs independent calls one at a time; use `asyncio.gather`"
+    )
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("async def",)
     pattern = "mlint.patterns.concurrency.gather_bounded"
@@ -529,7 +531,9 @@ class SyncClientInAsync(Rule):
 
     code = "ML303"
     name = "sync-client-in-async"
-    message = "Synchronous client call blocks the event loop inside `async def`; use the async client"
+    message = (
+        "Synchronous client call blocks the event loop inside `async def`; use the async client"
+    )
     triggers = ("async def",)
     pattern = "mlint.patterns.concurrency.to_thread"
 
@@ -561,8 +565,8 @@ class SyncClientInAsync(Rule):
         replacement = self._client_names().get(key)
         if replacement is None:
             return
-        function = ctx.enclosing(cst.FunctionDef)
-        if isinstance(function, cst.FunctionDef) and key in _parameter_names(function):
+        enclosing = ctx.enclosing(cst.FunctionDef)
+        if isinstance(enclosing, cst.FunctionDef) and key in _parameter_names(enclosing):
             return
         self.report(
             node,
@@ -580,11 +584,11 @@ class SyncClientInAsync(Rule):
                 key = dotted_name(target) if isinstance(target, cst.BaseExpression) else None
                 if key is None or key.count(".") > (1 if key.startswith("self.") else 0):
                     continue
-                constructor = (
-                    imports.resolve(value.func) if isinstance(value, cst.Call) else None
-                )
-                if constructor is not None and constructor.certain and (
-                    constructor.name in _SYNC_CLIENTS
+                constructor = imports.resolve(value.func) if isinstance(value, cst.Call) else None
+                if (
+                    constructor is not None
+                    and constructor.certain
+                    and (constructor.name in _SYNC_CLIENTS)
                 ):
                     clients[key] = _SYNC_CLIENTS[constructor.name]
                 else:
@@ -775,4 +779,3 @@ class NestedEventLoop(Rule):
             f"`{name}()` inside `async def` starts a second event loop and fails at runtime; "
             "`await` the coroutine instead",
         )
-

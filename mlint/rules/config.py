@@ -71,23 +71,33 @@ _CONFIG_WORD_CLASS = {
 _LITERAL_TYPES = {cst.Integer: "int", cst.Float: "float", cst.SimpleString: "str"}
 
 
+_DEPTH = 8  # ancestors kept per use: enough for `cfg["a"]["b"]["c"]` chains
+
+
 @dataclass(frozen=True)
 class _Use:
-    """One read of a name, with its parent and grandparent nodes."""
+    """One occurrence of a name, with its nearest ancestors (innermost last)."""
 
     name: cst.Name
-    parent: cst.CSTNode | None
-    grandparent: cst.CSTNode | None
+    ancestors: tuple[cst.CSTNode, ...]
+
+    @property
+    def parent(self) -> cst.CSTNode | None:
+        return self.ancestors[-1] if self.ancestors else None
+
+    @property
+    def grandparent(self) -> cst.CSTNode | None:
+        return self.ancestors[-2] if len(self.ancestors) > 1 else None
 
 
 def _name_uses(scope: cst.CSTNode, name: str) -> Iterator[_Use]:
     """Every occurrence of ``name`` as a variable in ``scope`` (bindings included)."""
-    stack: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None]] = [(scope, None, None)]
+    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(scope, ())]
     while stack:
-        node, parent, grandparent = stack.pop()
+        node, ancestors = stack.pop()
         if isinstance(node, cst.Name):
             if node.value == name:
-                yield _Use(node, parent, grandparent)
+                yield _Use(node, ancestors)
             continue
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             continue
@@ -101,7 +111,8 @@ def _name_uses(scope: cst.CSTNode, name: str) -> Iterator[_Use]:
             children = [c for c in node.children if c is not node.name]
         else:
             children = list(node.children)
-        stack.extend((child, node, parent) for child in reversed(children))
+        inner = (*ancestors[-_DEPTH + 1 :], node)
+        stack.extend((child, inner) for child in reversed(children))
 
 
 def _literal_key_read(use: _Use) -> str | None:
@@ -136,8 +147,18 @@ def _get_call(call: cst.Call) -> tuple[str, str, cst.Arg | None] | None:
     return func.value.value, key, call.args[1] if len(call.args) == 2 else None
 
 
-def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
+def _is_absent_marker(node: cst.BaseExpression) -> bool:
+    """``None`` or an empty container: a default that says "missing", not a value."""
+    if isinstance(node, cst.Name):
+        return node.value == "None"
+    if isinstance(node, (cst.Dict, cst.List, cst.Tuple)):
+        return not node.elements
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in ("dict", "list", "tuple")
+        and not node.args
+    )
 
 
 class _ScopedOrigins:
@@ -328,11 +349,11 @@ class HyperparameterDict(Rule):
             fields.append(f"{key}: {annotation} = {ctx.code(element.value)}")
         reads: list[tuple[cst.Subscript, str]] = []
         for use in uses:
-            key = _literal_key_read(use)
-            if key is None or key not in keys:
+            read = _literal_key_read(use)
+            if read is None or read not in keys:
                 return None
             assert isinstance(use.parent, cst.Subscript)
-            reads.append((use.parent, key))
+            reads.append((use.parent, read))
         if sum(1 for u in _name_uses(scope, name) if isinstance(u.parent, cst.AssignTarget)) != 1:
             return None  # rebound somewhere: the uses may not all see this dict
         class_name = _class_name(name)
@@ -447,13 +468,14 @@ class SilentConfigDefault(Rule):
         receiver, key, default = read
         if default is None or (default.keyword is not None and default.keyword.value != "default"):
             return
+        if _is_absent_marker(default.value):
+            return  # `None`, `{}`, `[]`: an optional key or section, not a hidden value
         if receiver in self._origins.origins():
-            if not _is_none(default.value):
-                self.report(
-                    node,
-                    f"`{receiver}.get({key!r}, ...)` hides a missing config key behind a "
-                    "default; declare the default once in a typed config",
-                )
+            self.report(
+                node,
+                f"`{receiver}.get({key!r}, ...)` hides a missing config key behind a "
+                "default; declare the default once in a typed config",
+            )
             return
         if not is_config_name(receiver):
             return
@@ -465,7 +487,9 @@ class SilentConfigDefault(Rule):
             earlier.append(call)
         this_default = self.context.render(default.value)
         if len(earlier) < len(same) and any(
-            self.context.render(c.args[1].value) != this_default for c in earlier
+            self.context.render(c.args[1].value) != this_default
+            for c in earlier
+            if not _is_absent_marker(c.args[1].value)
         ):
             self.report(
                 node,
@@ -477,9 +501,9 @@ class SilentConfigDefault(Rule):
         scope = self._origins.scope()
         if id(scope) not in self._defaults:
             reads: dict[tuple[str, str], list[cst.Call]] = {}
-            stack: list[cst.CSTNode] = [scope.body] if isinstance(scope, cst.FunctionDef) else [
-                scope
-            ]
+            stack: list[cst.CSTNode] = (
+                [scope.body] if isinstance(scope, cst.FunctionDef) else [scope]
+            )
             while stack:
                 item = stack.pop()
                 if isinstance(item, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
@@ -651,8 +675,7 @@ def _written_key(use: _Use) -> object:
         return None
     if isinstance(parent, cst.Subscript) and parent.value is use.name:
         written = isinstance(grandparent, cst.AssignTarget) or (
-            isinstance(grandparent, (cst.AugAssign, cst.AnnAssign))
-            and grandparent.target is parent
+            isinstance(grandparent, (cst.AugAssign, cst.AnnAssign)) and grandparent.target is parent
         )
         if not written:
             return None
@@ -719,24 +742,30 @@ class RawConfigLoad(Rule):
         ):
             return
         name = assign.targets[0].target.value
-        if loader.startswith("json.") and not (
-            is_config_name(name) or self._mentions_config(node)
-        ):
+        if loader == "json.load" and not (is_config_name(name) or self._mentions_config(node)):
             return
+        if loader.endswith(".loads") and not self._mentions_config(node):
+            return  # a string from anywhere (an environment variable, a response)
         function = ctx.enclosing(cst.FunctionDef)
         scope: cst.CSTNode = function if isinstance(function, cst.FunctionDef) else ctx.module
-        read_key: str | None = None
+        keys_read: list[str] = []
         for use in _name_uses(scope, name):
             if self._validates(use):
                 return
-            if read_key is None:
-                read_key = _literal_key_read(use)
-                call = use.grandparent
-                if read_key is None and isinstance(call, cst.Call):
-                    read = _get_call(call)
-                    read_key = read[1] if read is not None and read[0] == name else None
-        if read_key is None:
-            return
+            key = _literal_key_read(use)
+            call = use.grandparent
+            if key is None and isinstance(use.parent, cst.Attribute) and isinstance(call, cst.Call):
+                read = _get_call(call)
+                key = read[1] if read is not None and read[0] == name else None
+            if key is not None and key not in keys_read:
+                keys_read.append(key)
+            if key is not None and isinstance(use.parent, cst.Subscript):
+                path = _key_path(use)
+                if path not in keys_read:
+                    keys_read.append(path)
+        if len(keys_read) < 2:
+            return  # one key read is a sniff (`model_type`), not a configuration in use
+        read_key = keys_read[0]
         short = loader.rpartition(".")[0].rpartition(".")[2] + "." + loader.rpartition(".")[2]
         self.report(
             node,
@@ -770,3 +799,20 @@ class RawConfigLoad(Rule):
         func = call.func
         last = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func) or ""
         return last in _VALIDATING_METHODS or last[:1].isupper()
+
+
+def _key_path(use: _Use) -> str:
+    """``a.b.c`` for ``cfg["a"]["b"]["c"]``: nested reads of one section are distinct reads."""
+    keys: list[str] = []
+    chain = (*reversed(use.ancestors), None)
+    node: cst.CSTNode = use.name
+    for parent in chain:
+        if not (isinstance(parent, cst.Subscript) and parent.value is node):
+            break
+        index = parent.slice[0].slice if len(parent.slice) == 1 else None
+        key = string_key(index.value) if isinstance(index, cst.Index) else None
+        if key is None:
+            break
+        keys.append(key)
+        node = parent
+    return ".".join(keys)
