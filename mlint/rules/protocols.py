@@ -44,9 +44,12 @@ class DirectForwardCall(Rule):
     ## Fix safety
     The fix is safe when the receiver is proven to be an `nn.Module` (built by a
     module constructor in the same function, or assigned so in `__init__`), and unsafe
-    otherwise. `super().forward(...)`, `Parent.forward(self, ...)`, `self.forward` inside
-    `forward`, and `torch.autograd.Function` classes are never reported. Files that do not
-    import torch are skipped unless the receiver is proven.
+    otherwise. `super().forward(...)`, `Parent.forward(self, ...)` and
+    `nn.LayerNorm.forward(self, x)`, `helper.forward(self, ...)` (a strategy object that
+    takes the layer), `self.forward` inside `forward`, `torch.autograd.Function` classes,
+    and receivers that are certainly not modules (a parameter annotated with a non-module
+    class of the same file, a TorchScript object from `torch.classes`) are never
+    reported. Files that do not import torch are skipped unless the receiver is proven.
 
     ## Pattern
     `mlint.patterns.protocols.module_example`
@@ -66,26 +69,27 @@ class DirectForwardCall(Rule):
         receiver = func.value
         if isinstance(receiver, cst.Call):
             return  # super().forward(...), get_model().forward(...)
-        if isinstance(receiver, cst.Name) and receiver.value[:1].isupper():
-            return  # Parent.forward(self, ...), Function.forward(ctx, ...)
+        dotted = dotted_name(receiver)
+        if dotted is not None and dotted.rpartition(".")[2][:1].isupper():
+            return  # Parent.forward(self, ...), nn.LayerNorm.forward(self, x)
+        is_self = isinstance(receiver, cst.Name) and receiver.value == "self"
+        if not is_self and node.args and _is_self(node.args[0].value):
+            return  # helper.forward(self, ...): a strategy object, not a submodule
         ctx = self.context
         cls = ctx.enclosing(cst.ClassDef)
         if isinstance(cls, cst.ClassDef) and ctx.classes.is_autograd_function(cls):
             return
         function = ctx.enclosing(cst.FunctionDef)
-        is_self = isinstance(receiver, cst.Name) and receiver.value == "self"
         if (
             is_self
             and isinstance(function, cst.FunctionDef)
-            and function.name.value
-            in (
-                "forward",
-                "__call__",
-            )
+            and function.name.value in ("forward", "__call__")
         ):
             return
         certain = self._proven_module(receiver, cls, function)
         if not certain:
+            if self._proven_other(receiver, cls, function):
+                return
             if is_self:
                 if not (isinstance(cls, cst.ClassDef) and ctx.classes.is_module(cls)):
                     return
@@ -101,6 +105,49 @@ class DirectForwardCall(Rule):
             f"Call the module instead of `{ctx.code(func)}()`: forward hooks are skipped",
             fix=fix,
         )
+
+    def _proven_other(
+        self,
+        receiver: cst.BaseExpression,
+        cls: cst.CSTNode | None,
+        function: cst.CSTNode | None,
+    ) -> bool:
+        """Whether the receiver is certainly something else than a module.
+
+        A parameter annotated with a same-file class that is not a module, or a
+        ``self.x`` that the class assigns from ``torch.classes``/``torch.ops`` (TorchScript
+        custom classes have a ``forward`` too).
+        """
+        ctx = self.context
+        if isinstance(receiver, cst.Name):
+            # Innermost function first: closures see their enclosing functions' parameters.
+            for scope in reversed(ctx.ancestors):
+                if not isinstance(scope, cst.FunctionDef):
+                    continue
+                for param in (*scope.params.posonly_params, *scope.params.params):
+                    if param.name.value == receiver.value:
+                        annotation = param.annotation
+                        local = ctx.classes.by_name.get(
+                            dotted_name(annotation.annotation) or "" if annotation else ""
+                        )
+                        return local is not None and not ctx.classes.is_module(local)
+            return False
+        attr = _self_attribute(receiver)
+        if attr is None or not isinstance(cls, cst.ClassDef):
+            return False
+        for method in _methods(cls).values():
+            for small in walk_statements(method.body):
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and _self_attribute(small.targets[0].target) == attr
+                    and isinstance(small.value, cst.Call)
+                    and (ctx.imports.qualified(small.value.func) or "").startswith(
+                        ("torch.classes.", "torch.ops.")
+                    )
+                ):
+                    return True
+        return False
 
     def _proven_module(
         self,
@@ -191,6 +238,16 @@ def _is_stub(func: cst.FunctionDef) -> bool:
                     continue
             return False
     return True
+
+
+def _only_raises(func: cst.FunctionDef) -> bool:
+    """A body of a docstring and a single ``raise``."""
+    rest = [s for s in _body_statements(func) if not _is_docstring(s)]
+    return (
+        len(rest) == 1
+        and isinstance(rest[0], cst.SimpleStatementLine)
+        and isinstance(rest[0].body[0], cst.Raise)
+    )
 
 
 def _is_self(node: cst.CSTNode) -> bool:
@@ -286,8 +343,8 @@ class ModuleOverridesCall(Rule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = _methods(node)
         call = methods.get("__call__")
-        if call is None or _is_stub(call):
-            return
+        if call is None or _is_stub(call) or _only_raises(call):
+            return  # `raise RuntimeError("X should not be called")` opts out on purpose
         ctx = self.context
         if not ctx.classes.is_module(node):
             return
@@ -367,18 +424,35 @@ class MissingSuperInit(Rule):
         ctx = self.context
         if not ctx.classes.is_module(node):
             return
+        # Another base's `__init__` may read attributes set before it (template methods),
+        # so plain early assignments count only when `super()` is `nn.Module` itself.
+        direct_nn_module = ctx.classes.direct_base_is(node, _NN_MODULE)
         early: cst.BaseSmallStatement | None = None
         super_stmt: cst.BaseSmallStatement | None = None
+        selfless: cst.Call | None = None
         for small in walk_statements(init.body):
-            if any(_is_super_call(n, "__init__") for n in _descendants(small)):
+            calls = [n for n in _descendants(small) if isinstance(n, cst.Call)]
+            if any(_is_super_call(n, "__init__") for n in calls):
                 super_stmt = small
                 break
-            if early is None and _assigns_self_attribute(small):
+            selfless = selfless or next((n for n in calls if _is_selfless_init(n)), None)
+            if (
+                early is None
+                and _assigns_self_attribute(small)
+                and (direct_nn_module or self._assigns_module(small))
+            ):
                 early = small
         if super_stmt is not None and early is None:
             return
-        sole_nn_module = len(node.bases) == 1 and ctx.classes.direct_base_is(node, _NN_MODULE)
+        sole_nn_module = len(node.bases) == 1 and direct_nn_module
         if super_stmt is None:
+            if selfless is not None:
+                self.report(
+                    selfless,
+                    f"`{ctx.code(selfless.func)}()` is called without `self`: "
+                    "use `super().__init__()`",
+                )
+                return
             fix = self._insert_fix(init) if sole_nn_module else None
             self.report(
                 init.name,
@@ -396,6 +470,13 @@ class MissingSuperInit(Rule):
             early,
             f"`self.{target}` is assigned before `super().__init__()`: call it first",
             fix=fix,
+        )
+
+    def _assigns_module(self, small: cst.BaseSmallStatement) -> bool:
+        ctx = self.context
+        value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+        return isinstance(value, cst.Call) and is_module_constructor(
+            value, ctx.imports, ctx.classes
         )
 
     def _insert_edits(self, init: cst.FunctionDef) -> list[Edit]:
@@ -447,6 +528,18 @@ class MissingSuperInit(Rule):
         line_end = len(ctx.source) if line_end < 0 else line_end + 1
         edits = [*self._insert_edits(init), Edit(line_start, line_end, "")]
         return self.make_fix(edits, Applicability.SAFE, "Call `super().__init__()` first")
+
+
+def _is_selfless_init(call: cst.Call) -> bool:
+    """``nn.Module.__init__()``: an unbound ``__init__`` called without an instance."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and not isinstance(func.value, cst.Call)
+        and not call.args
+        and dotted_name(func.value) not in (None, "self")
+    )
 
 
 def _self_target(small: cst.BaseSmallStatement) -> str | None:
