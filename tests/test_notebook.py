@@ -65,7 +65,9 @@ def test_diff_shows_the_change_and_writes_nothing(tmp_path: Path) -> None:
     shutil.copy(TRAIN, target)
     result = run_mlint("check", "--diff", str(target), *SELECT, cwd=tmp_path)
     assert result.returncode == 1
-    assert '+    "out = net(batch)  # ML501, fixed\\n",' in result.stdout
+    # One diff per changed cell, in the cell's own text (not the notebook's JSON).
+    assert f"+++ {target}:cell 5" in result.stdout
+    assert "\n+out = net(batch)  # ML501, fixed\n" in result.stdout
     assert target.read_bytes() == TRAIN.read_bytes()
 
 
