@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import libcst as cst
 
 from mlint.analysis.defuse import DefUse, NameUse, Role, UseKind
@@ -829,6 +831,8 @@ class ConcatInLoop(Rule):
         loop = self._enclosing_loop()
         if loop is None or self._accumulator_read_elsewhere(loop, node, target):
             return
+        if self._reset_each_iteration(loop, node, target):
+            return
         label = dotted_name(call.func) or "concatenate"
         self.report(
             call,
@@ -843,6 +847,42 @@ class ConcatInLoop(Rule):
             if isinstance(node, _SCOPES):
                 return None
         return None
+
+    def _reset_each_iteration(
+        self, loop: cst.For | cst.While, assign: cst.Assign, target: str
+    ) -> bool:
+        """Whether ``target`` is rebound earlier on the way to ``assign`` in every iteration.
+
+        ``x = load(i); x = torch.cat([prefix, x])`` concatenates onto a fresh value each
+        time, so nothing grows across iterations.
+        """
+        if isinstance(loop, cst.For) and any(
+            dotted_name(n) == target
+            for n in (loop.target, *_walk(loop.target))
+            if isinstance(n, (cst.Name, cst.Attribute))
+        ):
+            return True  # for x in xs: x = torch.cat([x, pad])
+        ancestors = self.context.ancestors
+        path = [*ancestors[ancestors.index(loop) + 1 :], assign]
+        for block, child in itertools.pairwise(path):
+            if not isinstance(block, (cst.IndentedBlock, cst.SimpleStatementLine)):
+                continue
+            for statement in block.body:
+                if statement is child:
+                    break
+                smalls = (
+                    statement.body
+                    if isinstance(statement, cst.SimpleStatementLine)
+                    else [statement]
+                )
+                for small in smalls:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and any(dotted_name(t.target) == target for t in small.targets)
+                        and _growing_call(self, small.value, target) is None
+                    ):
+                        return True
+        return False
 
     def _accumulator_read_elsewhere(
         self, loop: cst.For | cst.While, assign: cst.Assign, target: str
