@@ -41,8 +41,9 @@ SAMPLE_LOADERS = frozenset(
 )
 # Tokenizer methods that encode text (called on a receiver named like a tokenizer).
 _TOKENIZER_METHODS = frozenset(
-    {"encode", "encode_plus", "batch_encode_plus", "tokenize", "__call__", "encode_batch"}
+    {"encode", "encode_plus", "batch_encode_plus", "tokenize", "encode_batch"}
 )
+_TOKENIZER_NAMES = ("tokenizer", "processor")
 # Words in a condition that mark an opt-in eager path (cache / preload into RAM).
 _CACHE_FLAG_WORDS = ("cache", "preload", "in_memory", "into_memory", "in_ram", "eager", "lazy")
 
@@ -196,8 +197,8 @@ class EagerDatasetLoad(Rule):
         for call, label in self._eager_loads(node):
             self.report(
                 call,
-                f"`{label}` in `Dataset.__init__` loads every sample up front: "
-                "keep paths and load in `__getitem__`",
+                f"`{label}` runs on every sample in `Dataset.__init__` and keeps the results "
+                "in memory: keep paths and load in `__getitem__`",
             )
 
     def _loader_label(self, call: cst.Call) -> str | None:
@@ -205,13 +206,12 @@ class EagerDatasetLoad(Rule):
         name = _qualified(self, func)
         if name in SAMPLE_LOADERS:
             return dotted_name(func)
-        receiver = func.value if isinstance(func, cst.Attribute) else func
-        method = func.attr.value if isinstance(func, cst.Attribute) else "__call__"
-        receiver_name = dotted_name(receiver) or ""
-        if method in _TOKENIZER_METHODS and receiver_name.rpartition(".")[2].endswith(
-            ("tokenizer", "processor")
-        ):
-            return dotted_name(func)
+        called = dotted_name(func) or ""
+        if called.rpartition(".")[2].endswith(_TOKENIZER_NAMES):
+            return called  # tokenizer(text), self.tokenizer(text)
+        receiver, _, method = called.rpartition(".")
+        if method in _TOKENIZER_METHODS and receiver.rpartition(".")[2].endswith(_TOKENIZER_NAMES):
+            return called  # self.tokenizer.encode(text)
         return None
 
     def _eager_loads(self, init: cst.FunctionDef) -> list[tuple[cst.Call, str]]:
@@ -411,10 +411,12 @@ class MaterializedSinglePass(Rule):
     The fix is unsafe: a generator runs the element expressions lazily, interleaved
     with the consumer, so side effects change order and an early `break` or a
     short-circuiting `any`/`all` skips the rest. Names that are indexed, `len()`-ed,
-    iterated twice, mutated, returned, used inside a loop or a nested function, and
-    lists whose source is mutated by the consuming loop (a deliberate snapshot), are
-    not reported. `list(d)`/`list(d.items())` snapshots are never reported, and neither is
-    `"".join([...])`, which is faster with a list.
+    iterated twice, mutated, returned, used inside a loop or a nested function are not
+    reported, nor lists whose inputs are used between the list and its consumer or inside
+    the consuming loop: such a list is a deliberate snapshot (`keys = [k for k in d]` before
+    deleting from `d`). `list(d)`/`list(d.items())` snapshots are never reported, nor
+    `"".join([...])` (faster with a list), nor `any([...])`/`all([...])`, which ruff's
+    C419 already reports.
 
     ## Pattern
     `mlint.patterns.lazy.iter_lines`
