@@ -7,13 +7,12 @@ descending into nested scopes (defs, lambdas, classes run at another time).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
-from functools import cache
 
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable, dotted_name
+from mlint.walker import children
 
 GRAD_OFF = frozenset(
     {
@@ -105,28 +104,6 @@ def grad_mode_at(
         elif isinstance(node, (cst.Lambda, cst.ClassDef)) and not cross_scopes:
             return None
     return None
-
-
-@cache
-def _child_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in dataclasses.fields(node_type)
-        if not f.name.startswith("whitespace")
-        and f.name not in ("lpar", "rpar", "comma", "semicolon", "leading_lines", "header")
-    )
-
-
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Direct child nodes, read from dataclass fields (cheaper than ``node.children``)."""
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
 
 
 def iter_nodes(node: cst.CSTNode, *, into_scopes: bool = False) -> Iterator[cst.CSTNode]:

@@ -17,6 +17,7 @@ import libcst as cst
 from mlint.analysis.imports import ImportTable
 from mlint.analysis.modules import walk_statements
 from mlint.types import Edit
+from mlint.walker import children as child_nodes
 
 if TYPE_CHECKING:
     from mlint.rule import FileContext
@@ -200,7 +201,7 @@ def iter_name_nodes(node: cst.CSTNode) -> Iterator[cst.Name]:
             if item.default is not None:
                 stack.append(item.default)
             continue
-        stack.extend(reversed(item.children))
+        stack.extend(reversed(tuple(child_nodes(item))))
 
 
 def names_bound(target: cst.BaseExpression) -> frozenset[str]:
@@ -239,7 +240,7 @@ def binding_counts(node: cst.CSTNode) -> Counter[str]:
             out.update(names_bound(item.name))
         elif isinstance(item, cst.NamedExpr):
             out.update(names_bound(item.target))
-        stack.extend(item.children)
+        stack.extend(child_nodes(item))
     return out
 
 

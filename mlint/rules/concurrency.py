@@ -16,6 +16,7 @@ from mlint.analysis.origin import (
 )
 from mlint.rule import FileContext, Rule, register
 from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.walker import children as child_nodes
 
 # Awaiting these is sequencing on purpose: rate limits, locks, queues, streams, lifecycles.
 _SEQUENCING_CALLS = frozenset(
@@ -204,7 +205,7 @@ def _scan_loop_body(body: cst.BaseSuite) -> _LoopScan:
             guarded = True
         elif isinstance(node, cst.Await):
             awaits.append(node)
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(tuple(child_nodes(node))))
     return _LoopScan(tuple(awaits), exits, guarded)
 
 
@@ -486,11 +487,11 @@ class SequentialAwaits(Rule):
 
 def _descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
     out: list[cst.CSTNode] = []
-    stack = list(node.children)
+    stack = list(child_nodes(node))
     while stack:
         item = stack.pop()
         out.append(item)
-        stack.extend(item.children)
+        stack.extend(child_nodes(item))
     return out
 
 
@@ -622,7 +623,7 @@ def _file_bindings(
                 out.append((name, node.item))
         elif isinstance(node, (cst.For, cst.CompFor)):
             out.append((node.target, None))
-        stack.extend(node.children)
+        stack.extend(child_nodes(node))
     return out
 
 

@@ -27,6 +27,7 @@ from mlint.analysis.origin import (
 )
 from mlint.rule import Rule, register
 from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.walker import children as child_nodes
 
 # Libraries whose API takes a plain dict of parameters: a dict made for them is fine.
 _DICT_CONSUMERS = frozenset(
@@ -108,9 +109,9 @@ def _name_uses(scope: cst.CSTNode, name: str) -> Iterator[_Use]:
         elif isinstance(node, cst.Param):
             children = [c for c in (node.default, node.annotation) if c is not None]
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            children = [c for c in node.children if c is not node.name]
+            children = [c for c in child_nodes(node) if c is not node.name]
         else:
-            children = list(node.children)
+            children = list(child_nodes(node))
         inner = (*ancestors[-_DEPTH + 1 :], node)
         stack.extend((child, inner) for child in reversed(children))
 
@@ -512,7 +513,7 @@ class SilentConfigDefault(Rule):
                     read = _get_call(item)
                     if read is not None and read[2] is not None:
                         reads.setdefault((read[0], read[1]), []).append(item)
-                stack.extend(reversed(item.children))
+                stack.extend(reversed(tuple(child_nodes(item))))
             self._defaults[id(scope)] = reads
         return self._defaults[id(scope)]
 
