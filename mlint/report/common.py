@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
@@ -63,29 +62,21 @@ def project_path(path: str, project_root: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def fingerprints(results: Sequence[FileResult], sources: Sources, project_root: str) -> list[str]:
+def fingerprints(results: Sequence[FileResult], project_root: str) -> list[str]:
     """A stable id per diagnostic (in report order) that survives unrelated line shifts.
 
-    It hashes the project path, the code, the cell, and the stripped text of the flagged
-    lines (the message when the text is unavailable), plus an occurrence index so two
-    identical findings stay distinct.
+    Built on the baseline's entries, so GitLab, SARIF and ``--baseline`` agree on what
+    "the same finding" is: path, code, the flagged text and an occurrence index.
     """
-    seen: Counter[tuple[str, ...]] = Counter()
+    from mlint.baseline import entries_of
+
     out = []
     for result in results:
+        entries = {id(diag): entry for diag, entry in entries_of(result, project_root)}
         for diag in result.diagnostics:
-            lines = sources.for_diagnostic(diag)
-            flagged = lines.flagged_text(diag) if lines is not None else None
-            key = (
-                project_path(diag.path, project_root),
-                diag.code,
-                str(diag.cell or ""),
-                flagged if flagged is not None else f"message:{diag.message}",
-            )
-            index = seen[key]
-            seen[key] += 1
-            payload = "\x00".join((*key, str(index))).encode("utf-8", "surrogatepass")
-            out.append(hashlib.blake2b(payload, digest_size=16).hexdigest())
+            entry = entries[id(diag)]
+            payload = "\x00".join((entry.path, str(entry.cell or ""), *entry.key[1:]))
+            out.append(hashlib.blake2b(payload.encode(), digest_size=16).hexdigest())
     return out
 
 

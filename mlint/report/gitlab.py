@@ -8,14 +8,12 @@ from typing import Any
 
 from mlint.report import ReportContext
 from mlint.report.common import fingerprints, project_path
-from mlint.report.sources import Sources
 from mlint.types import FileResult
 
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
-    sources = Sources(list(results))
     # Line-independent fingerprints: GitLab keys "new" vs "resolved" findings on them.
-    prints = iter(fingerprints(results, sources, context.project_root))
+    prints = iter(fingerprints(results, context.project_root))
     issues: list[dict[str, Any]] = []
     for result in results:
         for diag in result.diagnostics:

@@ -94,7 +94,7 @@ def _fixes(diag: Diagnostic, sources: Sources, artifact: dict[str, str]) -> list
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
     sources = Sources(list(results))
-    prints = iter(fingerprints(results, sources, context.project_root))
+    prints = iter(fingerprints(results, context.project_root))
     rule_index: dict[str, int] = {}
     rules: list[dict[str, Any]] = []
     for diag in sorted((d for r in results for d in r.diagnostics), key=lambda d: d.code):

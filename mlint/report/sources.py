@@ -48,13 +48,6 @@ class SourceLines:
         index = bisect.bisect_right(self.starts, offset) - 1
         return Location(index + 1, offset - self.starts[index] + 1)
 
-    def flagged_text(self, diag: Diagnostic) -> str | None:
-        """The flagged lines, each stripped: what a fingerprint keys on instead of line numbers."""
-        lines = [self.line(n) for n in range(diag.start.line, diag.end.line + 1)]
-        if not lines or any(line is None for line in lines):
-            return None
-        return "\n".join(line.strip() for line in lines if line is not None)
-
 
 class Sources:
     """Per-report lookup of source text; reads each file at most once."""
