@@ -15,6 +15,7 @@ from enum import Enum
 import libcst as cst
 
 from mlint.analysis.imports import dotted_name
+from mlint.walker import children
 
 
 class UseKind(Enum):
@@ -158,7 +159,7 @@ def _subtree_ids(node: cst.CSTNode) -> set[int]:
     while stack:
         item = stack.pop()
         ids.add(id(item))
-        stack.extend(item.children)
+        stack.extend(children(item))
     return ids
 
 
@@ -370,7 +371,7 @@ class _Collector:
         elif isinstance(node, cst.Param):
             return
         else:
-            for child in node.children:
+            for child in children(node):
                 self.visit(child, loops, escaped)
 
     def scope_params(self, params: cst.Parameters, loops: tuple[cst.CSTNode, ...]) -> None:

@@ -10,6 +10,7 @@ from mlint.analysis.defuse import DefUse, NameUse, Role, UseKind
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
 from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.walker import children
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
@@ -105,12 +106,12 @@ def _string_value(node: cst.BaseExpression | None) -> str | None:
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Every node of a subtree, not descending into nested scopes."""
     out: list[cst.CSTNode] = []
-    stack = list(node.children)
+    stack = list(children(node))
     while stack:
         item = stack.pop()
         out.append(item)
         if not isinstance(item, _SCOPES):
-            stack.extend(item.children)
+            stack.extend(children(item))
     return out
 
 
@@ -238,14 +239,14 @@ class EagerDatasetLoad(Rule):
         if isinstance(node, _SCOPES):
             return
         if isinstance(node, (cst.For, cst.While)):
-            for child in node.children:
+            for child in children(node):
                 self._scan(child, True, guarded, loaded, found, init)
             return
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 self._statement(small, in_loop, guarded, loaded, found, init)
             return
-        for child in node.children:
+        for child in children(node):
             self._scan(child, in_loop, guarded, loaded, found, init)
 
     def _statement(
@@ -303,12 +304,12 @@ class EagerDatasetLoad(Rule):
             if isinstance(item, _COMPREHENSIONS):
                 first = item.for_in
                 stack.append((first.iter, repeated))
-                for child in item.children:
+                for child in children(item):
                     if child is not first:
                         stack.append((child, True))
-                stack.extend((c, True) for c in first.children if c is not first.iter)
+                stack.extend((c, True) for c in children(first) if c is not first.iter)
                 continue
-            stack.extend((c, repeated) for c in item.children)
+            stack.extend((c, repeated) for c in children(item))
         return out
 
     def _reaches_self(self, init: cst.FunctionDef, names: set[str]) -> bool:
