@@ -37,7 +37,7 @@ def test_check_lists_every_marked_line_and_exits_1() -> None:
     lines = [line for line in result.stdout.splitlines() if ": ML" in line]
     reported = sorted((int(line.split(":")[1]), line.split()[1]) for line in lines)
     assert reported == expected_markers(BAD.read_text(encoding="utf-8"))
-    assert "Found 6 errors." in result.stdout
+    assert "Found 7 errors." in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -49,7 +49,7 @@ def test_fix_writes_the_expected_file_and_unsafe_fixes_leave_it_clean(project: P
         encoding="utf-8"
     )
     assert result.returncode == 1  # the unsafe ones remain
-    assert "4 fixed, 2 remaining" in result.stdout
+    assert "5 fixed, 2 remaining" in result.stdout
     result = run_mlint("check", "--fix", "--unsafe-fixes", "--no-cache", str(target), cwd=project)
     assert result.returncode == 0, result.stdout
     assert target.read_text(encoding="utf-8") == (BAD.parent / "bad.unsafe-fixed.py").read_text(
@@ -68,7 +68,7 @@ def test_diff_prints_a_diff_and_writes_nothing(project: Path) -> None:
     assert result.returncode == 1
     assert "-        h = self.proj.forward(x)" in result.stdout
     assert "+        h = self.proj(x)" in result.stdout
-    assert "Would fix 4 errors." in result.stderr
+    assert "Would fix 5 errors." in result.stderr
     assert target.read_bytes() == before
 
 
@@ -117,7 +117,7 @@ def test_bad_files_get_one_line_each_and_the_rest_is_linted(project: Path) -> No
     result = run_mlint("check", "src", "--no-cache", "--output-format", "concise", cwd=project)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
-    assert result.stdout.count("src/model.py:") == 6
+    assert result.stdout.count("src/model.py:") == 7
     assert "src/broken.py:1:" in result.stdout and "ML001" in result.stdout
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 2
@@ -199,7 +199,7 @@ def test_noqa_add_and_ignore(project: Path) -> None:
     target = project / "bad.py"
     shutil.copy(BAD, target)
     result = run_mlint("check", "--add-noqa", "--no-cache", "bad.py", cwd=project)
-    assert result.returncode == 0 and "Added 6 noqa directives." in result.stderr
+    assert result.returncode == 0 and "Added 7 noqa directives." in result.stderr
     assert run_mlint("check", "--no-cache", "bad.py", cwd=project).returncode == 0
     ignored = run_mlint("check", "--no-cache", "--ignore-noqa", "bad.py", cwd=project)
     assert ignored.returncode == 1
@@ -216,7 +216,7 @@ def test_statistics(project: Path) -> None:
     shutil.copy(BAD, project / "bad.py")
     result = run_mlint("check", "--no-cache", "--statistics", "bad.py", cwd=project)
     assert result.returncode == 1
-    assert "6\tML501\tdirect-forward-call" in result.stdout
+    assert "7\tML501\tdirect-forward-call" in result.stdout
 
 
 def test_cache_makes_a_second_run_agree_and_clean_removes_it(project: Path) -> None:

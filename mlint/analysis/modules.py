@@ -16,7 +16,13 @@ _NN_NON_MODULES = frozenset(
 
 
 def is_module_constructor(call: cst.Call, imports: ImportTable, classes: ClassIndex) -> bool:
-    """Whether ``call`` certainly builds an ``nn.Module``."""
+    """Whether ``call`` certainly builds an ``nn.Module`` (``nn.Linear(...).to(device)`` too)."""
+    while (
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in _SELF_RETURNING
+        and isinstance(call.func.value, cst.Call)
+    ):
+        call = call.func.value
     func = call.func
     if isinstance(func, cst.Name) and func.value in classes.by_name:
         return classes.is_module(classes.by_name[func.value])

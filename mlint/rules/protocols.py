@@ -16,6 +16,7 @@ from mlint.analysis.modules import (
 )
 from mlint.rule import FileContext, Rule, register
 from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.walker import children
 
 
 @register
@@ -184,7 +185,7 @@ def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        for child in reversed(current.children):
+        for child in reversed(tuple(children(current))):
             if not isinstance(child, _STOP):
                 stack.append(child)
 
