@@ -64,6 +64,10 @@ HYPERPARAMETER_WORDS = frozenset(
 # Parameter names that by convention hold a configuration mapping.
 CONFIG_PARAMETER_NAMES = frozenset({"cfg", "config", "hparams", "params"})
 # Words of a variable name (split on `_`) that say "this is a configuration".
+# Rule triggers: a hyperparameter key as it must appear in a dict literal.
+QUOTED_HYPERPARAMETER_WORDS: tuple[str, ...] = tuple(
+    f"{quote}{word}{quote}" for word in sorted(HYPERPARAMETER_WORDS) for quote in "\"'"
+)
 _CONFIG_NAME_WORDS = frozenset(
     {
         "cfg",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlint.analysis.imports import dotted_name
 from mlint.analysis.origin import (
-    HYPERPARAMETER_WORDS,
+    QUOTED_HYPERPARAMETER_WORDS,
     ConfigOrigin,
     config_origins,
     dict_string_keys,
@@ -272,7 +272,8 @@ class HyperparameterDict(Rule):
     name = "hyperparameter-dict"
     message = "Hyperparameters in a plain dict; use a frozen dataclass or pydantic model"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = tuple(sorted(HYPERPARAMETER_WORDS))
+    # A key is a string literal, so the file holds the word in quotes.
+    triggers = QUOTED_HYPERPARAMETER_WORDS
     pattern = "mlint.patterns.config.TrainConfig"
     options_model = HyperparameterDictOptions
 
@@ -454,7 +455,7 @@ class SilentConfigDefault(Rule):
     code = "ML402"
     name = "silent-config-default"
     message = "Config key read with a silent default; declare the default in a typed config"
-    triggers = (".get(",)
+    triggers = ('.get("', ".get('")
     pattern = "mlint.patterns.config.load_config"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -588,7 +589,8 @@ class ConfigKeyTypo(Rule):
     name = "config-key-typo"
     message = "Config key is not defined; did you mean a close one?"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ('["', "['", ".get(")
+    # Defined keys come only from a hyperparameter dict literal in the same file.
+    triggers = QUOTED_HYPERPARAMETER_WORDS
     pattern = "mlint.patterns.config.TrainConfig"
 
     def __init__(self, *args: object, **kwargs: object) -> None:

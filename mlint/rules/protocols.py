@@ -179,6 +179,18 @@ _NN_MODULE = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 _STOP = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
+_CONTAINERS = (cst.List, cst.Dict, cst.ListComp, cst.DictComp)
+
+
+def _assigns_container_to_self(small: cst.BaseSmallStatement) -> bool:
+    return (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.value, _CONTAINERS)
+        and _self_attribute(small.targets[0].target) is not None
+    )
+
+
 def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node under ``node`` (itself included), not entering nested defs or lambdas."""
     stack: list[cst.CSTNode] = [node]
@@ -750,6 +762,8 @@ class UnregisteredSubmodules(Rule):
 
     def _check_function(self, func: cst.FunctionDef) -> None:
         statements = list(walk_statements(func.body))
+        if not any(_assigns_container_to_self(small) for small in statements):
+            return  # the common case: no `self.x = [...]`/`{...}`, so nothing to scan
         nodes = [n for small in statements for n in _descendants(small)]
         if any(
             isinstance(n, cst.Attribute) and n.attr.value in ("add_module", "register_module")

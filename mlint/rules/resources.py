@@ -653,6 +653,8 @@ class StateToggleWithoutRestore(Rule):
 
     def _profilers(self, body: cst.CSTNode) -> frozenset[str]:
         ctx = self.context
+        if ".start()" not in ctx.source:
+            return frozenset()  # no profiler is started anywhere: skip the scan
         names = set()
         for statement in iter_nodes(body):
             if (
