@@ -6,6 +6,7 @@ JSON, not pickle: mlint flags unsafe deserialization, so it does not practise it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,31 @@ from mlint.types import (
     Overrides,
     Settings,
 )
+
+
+@functools.cache
+def code_stamp() -> str:
+    """A digest of mlint's own source files (path, size, mtime).
+
+    Results depend on the rules' code, not only on ``__version__``: a development
+    install or an upgrade without a version bump must not be served stale results.
+    Stat-ing the package's files costs about a millisecond.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
+    stack = [str(package)]
+    entries: list[str] = []
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_dir() and entry.name != "__pycache__":
+                    stack.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    entries.append(f"{entry.path}|{info.st_size}|{info.st_mtime_ns}")
+    for line in sorted(entries):
+        digest.update(line.encode())
+    return digest.hexdigest()
 
 
 def content_hash(data: bytes) -> str:
@@ -60,7 +86,7 @@ def decode(data: dict[str, Any]) -> Diagnostic:
 
 class Cache:
     def __init__(self, cache_dir: str, fingerprint: str) -> None:
-        self.file = Path(cache_dir) / __version__ / f"{fingerprint}.json"
+        self.file = Path(cache_dir) / __version__ / f"{fingerprint}-{code_stamp()}.json"
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
         try:
@@ -141,7 +167,7 @@ def _settings_key(
 ) -> tuple[str, Path] | None:
     """The digest and directory of a settings cache entry, or ``None`` if none is safe."""
     digest = hashlib.sha256()
-    digest.update(f"{__version__}|{os.getcwd()}|{isolated}|{overrides!r}|".encode())
+    digest.update(f"{code_stamp()}|{os.getcwd()}|{isolated}|{overrides!r}|".encode())
     config_text = b""
     if config_path is not None:
         try:
@@ -225,7 +251,7 @@ def load_settings(
     from mlint.files import find_config_file
 
     path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
-    key = _settings_key(path, overrides, isolated) if use_cache and path is not None else None
+    key = _settings_key(path, overrides, isolated) if use_cache else None
     if key is not None:
         digest, directory = key
         entry = directory / f"settings-{digest}.json"

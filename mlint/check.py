@@ -81,7 +81,8 @@ def _run_check(flags: dict[str, Any]) -> int:
         _overrides(flags),
         isolated=flags["isolated"],
         search_from=search_from,
-        use_cache=not flags["no_cache"],
+        # `--no-cache` is about results; the settings memo is keyed by the config's bytes.
+        use_cache=True,
     )
     if flags["show_settings"]:
         click.echo(settings.describe())

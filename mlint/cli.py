@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
 from mlint import __version__
 
-EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        out.extend(part.strip() for part in value.split(",") if part.strip())
-    return out
+EXIT_ERROR = 2
 
 
 def _fail(message: str) -> None:
@@ -160,12 +151,5 @@ def server() -> None:
     start()
 
 
-def _entry() -> None:  # pragma: no cover - console script wrapper
-    main()
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-
-__all__ = ["main", "EXIT_CLEAN", "EXIT_DIAGNOSTICS", "EXIT_ERROR", "Path"]

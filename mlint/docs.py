@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,13 @@ def rule_markdown(rule: type[Rule]) -> str:
     ]
     if rule.pattern and "## Pattern" not in rule.documentation():
         parts += ["", "## Pattern", f"`{rule.pattern}`"]
-    fields = rule.options_model.model_fields
-    if fields and "## Options" not in rule.documentation():
+    model = rule.options_model
+    if model is not None and "## Options" not in rule.documentation():
         parts += ["", "## Options", ""]
-        for name, info in fields.items():
-            key = info.alias or name
-            parts.append(
-                f"- `{key}` (default `{info.default!r}`): {info.description or ''}".rstrip()
-            )
+        for option in dataclasses.fields(model):
+            key = option.name.replace("_", "-")
+            description = option.metadata.get("description", "")
+            parts.append(f"- `{key}` (default `{option.default!r}`): {description}".rstrip())
     return "\n".join(parts).rstrip() + "\n"
 
 

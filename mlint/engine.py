@@ -15,7 +15,9 @@ ENGINE_CODES = frozenset({"ML001", "ML002"})
 
 @cache
 def _options(code: str, items: tuple[tuple[str, Any], ...]) -> Any:
-    return all_rules()[code].options_model.model_validate(dict(items))
+    """The rule's options object; the settings have validated ``items`` already."""
+    model = all_rules()[code].options_model
+    return None if model is None else model(**dict(items))
 
 
 @lru_cache(maxsize=64)

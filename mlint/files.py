@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
@@ -23,23 +24,40 @@ class DiscoveryWarning:
     message: str
 
 
-def _matches(path: Path, root: Path, patterns: Sequence[str]) -> bool:
-    name = path.name
-    try:
-        rel = path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        rel = path.as_posix()
-    parts = rel.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if "/" in pattern:
-            # Anchored to the project root: the path or any of its ancestors.
-            if any(fnmatch(prefix, pattern) for prefix in prefixes):
-                return True
-        elif fnmatch(name, pattern) or any(fnmatch(part, pattern) for part in parts):
+class _Excludes:
+    """Exclude patterns, compiled once: names (``build``) match any path component,
+    patterns with a slash (``pkg/gen``) match the path relative to the project root."""
+
+    def __init__(self, root: Path, patterns: Sequence[str]) -> None:
+        self.root = root
+        names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
+        anchored = [p.rstrip("/") for p in patterns if "/" in p.rstrip("/")]
+        self._name = re.compile("|".join(fnmatch.translate(p) for p in names)) if names else None
+        self._anchored = (
+            re.compile("|".join(fnmatch.translate(p) for p in anchored)) if anchored else None
+        )
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def entry(self, path: Path) -> bool:
+        """For an entry met while walking: its ancestors were already checked."""
+        if self._name is not None and self._name.match(path.name):
             return True
-    return False
+        return self._anchored is not None and bool(self._anchored.match(self._relative(path)))
+
+    def anywhere(self, path: Path) -> bool:
+        """For a path named on the command line: the path or any ancestor."""
+        parts = self._relative(path).split("/")
+        if self._name is not None and any(self._name.match(part) for part in parts):
+            return True
+        if self._anchored is not None:
+            prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
+            return any(self._anchored.match(prefix) for prefix in prefixes)
+        return False
 
 
 class _GitIgnore:
@@ -82,7 +100,7 @@ def discover(
 ) -> Iterator[str | DiscoveryWarning]:
     """Yield the files to lint (sorted per directory) and one warning per bad path."""
     root_path = Path(root).resolve()
-    patterns = [*exclude, *extend_exclude]
+    excludes = _Excludes(root_path, [*exclude, *extend_exclude])
     gitignore = _GitIgnore()
     if respect_gitignore:
         for parent in reversed((Path.cwd().resolve(), *Path.cwd().resolve().parents)):
@@ -96,7 +114,7 @@ def discover(
             continue
         if path.is_file():
             if force_exclude and (
-                _matches(path, root_path, patterns)
+                excludes.anywhere(path)
                 or (respect_gitignore and gitignore.ignored(path.resolve(), False))
             ):
                 continue
@@ -131,7 +149,7 @@ def discover(
                     is_dir = entry.is_dir()
                 except OSError:
                     continue
-                if _matches(child, root_path, patterns):
+                if excludes.entry(child):
                     continue
                 if respect_gitignore and gitignore.ignored(child.resolve(), is_dir):
                     continue

@@ -19,7 +19,9 @@ class _OffsetState(CodegenState):
     """A codegen state that records each node's syntactic ``(start, end)`` offsets."""
 
     def __init__(self, module: cst.Module) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
         self.offset = 0
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self._starts: list[int] = []

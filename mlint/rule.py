@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
-from pydantic import BaseModel, ConfigDict
 
 from mlint.types import Applicability, Edit, Fix, FixAvailability
 
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
     from mlint.analysis.imports import ImportTable
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FileContext:
@@ -149,11 +144,16 @@ class Rule:
     triggers: ClassVar[tuple[str, ...]] = ()
     # The ``mlint.patterns`` object that shows the corrected form.
     pattern: ClassVar[str | None] = None
-    options_model: ClassVar[type[BaseModel]] = NoOptions
+    # A frozen dataclass of the rule's options (``[tool.mlint.rules.CODE]``), or ``None``.
+    # Dataclasses, not pydantic models, so linting never imports pydantic; the settings
+    # validate them with pydantic (set ``__pydantic_config__ = {"extra": "forbid"}``).
+    options_model: ClassVar[type[Any] | None] = None
 
-    def __init__(self, context: FileContext, options: BaseModel | None = None) -> None:
+    def __init__(self, context: FileContext, options: Any = None) -> None:
         self.context = context
-        self.options: Any = options if options is not None else self.options_model()
+        if options is None and self.options_model is not None:
+            options = self.options_model()
+        self.options: Any = options
         self.reports: list[PendingReport] = []
 
     def report(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mlint.types import FileResult, LintSettings
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 Mode = Literal["check", "fix", "diff"]
 
@@ -141,6 +142,8 @@ def _execute(
     ordered = sorted(paths, key=size, reverse=True)
     chunk = max(1, min(16, len(ordered) // (jobs * 8)))
     batches = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
         futures = [pool.submit(_worker, batch, options.lint, options.mode) for batch in batches]
         from concurrent.futures import as_completed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import sys
 from collections.abc import Iterable, Mapping
@@ -180,14 +181,29 @@ def _validate_rule_options(
                 + _did_you_mean(key, sorted(registry) + sorted(codes_by_name))
             )
         model = registry[code].options_model
-        try:
-            validated = model.model_validate(options)
-        except ValidationError as exc:
-            raise ConfigError(
-                _format_validation_error(exc, f"{where} rules.{key}", model)
-            ) from None
-        out.append((code, tuple(sorted(validated.model_dump().items()))))
+        if model is None:
+            raise ConfigError(f"{where}: rule `{key}` has no options")
+        validated = _validate_options(model, options, f"{where} rules.{key}")
+        out.append((code, tuple(sorted(dataclasses.asdict(validated).items()))))
     return tuple(out)
+
+
+def _validate_options(model: type[Any], options: dict[str, Any], where: str) -> Any:
+    """A rule's options dataclass from its kebab-case table, validated by pydantic."""
+    from pydantic import TypeAdapter
+
+    names = [f.name.replace("_", "-") for f in dataclasses.fields(model)]
+    data = {key.replace("-", "_"): value for key, value in options.items()}
+    try:
+        return TypeAdapter(model).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = str(first["loc"][0]).replace("_", "-") if first["loc"] else ""
+        if first["type"] == "unexpected_keyword_argument" or first["type"] == "extra_forbidden":
+            raise ConfigError(f"{where}: unknown key `{loc}`{_did_you_mean(loc, names)}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        detail = f" for `{loc}`" if loc else ""
+        raise ConfigError(f"{where}: invalid value{detail}: {message}") from None
 
 
 def resolve_settings(

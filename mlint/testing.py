@@ -12,7 +12,7 @@ _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>ML\d{3}(?:\s*,\s*ML\d{3})*)")
 
 def expected_markers(source: str) -> list[tuple[int, str]]:
     """``(line, code)`` for every ``# expect: CODE`` marker, sorted."""
-    found = []
+    found: list[tuple[int, str]] = []
     for number, line in enumerate(source.splitlines(), start=1):
         match = _EXPECT.search(line)
         if match:

@@ -21,7 +21,7 @@ def run_mlint(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH")]))
-    return subprocess.run(
+    return subprocess.run(  # noqa: PLW1510  (callers assert on the exit code)
         [sys.executable, "-m", "mlint", *args],
         cwd=cwd,
         input=stdin,

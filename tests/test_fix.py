@@ -27,7 +27,7 @@ class BreaksSyntax(Rule):
     triggers = ("print(",)
 
     def visit_Call(self, node: cst.Call) -> None:
-        start, end = self.context.span(node)
+        _, end = self.context.span(node)
         self.report(node, fix=self.make_fix([Edit(end - 1, end, "")]))
 
 
@@ -108,4 +108,7 @@ def test_crlf_and_bom_survive_a_fix(tmp_path: Path) -> None:
     target = tmp_path / "a.py"
     target.write_bytes(b"\xef\xbb\xbf" + source.encode())
     run_mlint("check", "--fix", "--no-cache", "--isolated", str(target))
-    assert target.read_bytes() == b"\xef\xbb\xbf" + source.replace("layer.forward(1)", "layer(1)").encode()
+    assert (
+        target.read_bytes()
+        == b"\xef\xbb\xbf" + source.replace("layer.forward(1)", "layer(1)").encode()
+    )

@@ -115,9 +115,7 @@ def _keeps_module(name: str, value: cst.BaseExpression | None) -> bool:
     )
 
 
-def local_module_names(
-    body: object, imports: ImportTable, classes: ClassIndex
-) -> frozenset[str]:
+def local_module_names(body: object, imports: ImportTable, classes: ClassIndex) -> frozenset[str]:
     """Names bound only to module constructors in a block (rebinding to anything else clears)."""
     modules: set[str] = set()
     others: set[str] = set()

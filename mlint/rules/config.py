@@ -5,10 +5,10 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import libcst as cst
-from pydantic import BaseModel, ConfigDict, Field
 
 from mlint.analysis.imports import dotted_name
 from mlint.analysis.origin import (
@@ -207,13 +207,22 @@ def _parameter_names(function: cst.FunctionDef) -> frozenset[str]:
     return frozenset(names)
 
 
-class HyperparameterDictOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+@dataclass(frozen=True)
+class HyperparameterDictOptions:
+    """Options of ML401 (`[tool.mlint.rules.ML401]`, keys in kebab-case)."""
 
-    min_keys: int = Field(default=3, ge=2, alias="min-keys")
-    extra_hyperparameter_words: tuple[str, ...] = Field(
-        default=(), alias="extra-hyperparameter-words"
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
+    min_keys: int = field(
+        default=3, metadata={"description": "string keys a dict needs to be reported (>= 2)"}
     )
+    extra_hyperparameter_words: tuple[str, ...] = field(
+        default=(), metadata={"description": "more key names that count as hyperparameters"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.min_keys < 2:
+            raise ValueError("min-keys must be at least 2")
 
 
 @register

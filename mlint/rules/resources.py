@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import libcst as cst
-from pydantic import BaseModel
 
 from mlint.analysis.blocks import (
     GRAD_ON,
     SET_GRAD_ENABLED,
     bare_call,
-    children,
     decorator_grad_mode,
     grad_mode_at,
     has_multiline_string,
@@ -30,6 +28,7 @@ from mlint.analysis.imports import dotted_name
 from mlint.analysis.modules import init_module_attributes, local_module_names
 from mlint.rule import FileContext, Rule, register
 from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.walker import children
 
 # First word of a function name that makes it an inference entry point.
 _INFERENCE_WORDS = frozenset(
@@ -310,7 +309,7 @@ class InferenceWithoutNoGrad(Rule):
     triggers = ("eval(", "def predict", "def infer", "def eval", "def valid", "def test")
     pattern = "mlint.patterns.resources.inference"
 
-    def __init__(self, context: FileContext, options: BaseModel | None = None) -> None:
+    def __init__(self, context: FileContext, options: object = None) -> None:
         super().__init__(context, options)
         self._scopes: list[_Scope] = []
         # Callee name -> for each call site in the file, whether it runs with grad off.
