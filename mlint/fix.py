@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mlint.engine import allowed, lint_source
-from mlint.types import Diagnostic, Edit, Fix, LintSettings
+from mlint.types import Applicability, Diagnostic, Edit, Fix, LintSettings
 
 MAX_PASSES = 10
 
@@ -51,9 +52,24 @@ def apply_edits(source: str, fixes: Iterable[Fix]) -> tuple[str, list[Fix]]:
     return out, accepted
 
 
-def fix_source(source: str, path: str, settings: LintSettings) -> FixOutcome:
-    """Apply fixes until nothing more applies (at most ``MAX_PASSES`` passes)."""
-    diagnostics = lint_source(source, path, settings)
+State = TypeVar("State")
+
+
+def fix_loop(
+    state: State,
+    source_of: Callable[[State], str],
+    lint: Callable[[State], list[Diagnostic]],
+    advance: Callable[[State, str, list[Fix]], State],
+    wanted: Applicability,
+    usable: Callable[[State, Diagnostic], bool] = lambda state, diag: True,
+) -> tuple[State, int, list[Diagnostic], list[str]]:
+    """Apply non-overlapping fixes pass after pass until none applies (``MAX_PASSES`` at most).
+
+    ``state`` is what is being fixed (a source text, a notebook layout); ``advance`` builds
+    the next state from the new text and the fixes accepted. A pass whose result does not
+    parse is refused, and the loop stops there.
+    """
+    diagnostics = lint(state)
     applied = 0
     codes: list[str] = []
     for _ in range(MAX_PASSES):
@@ -62,16 +78,30 @@ def fix_source(source: str, path: str, settings: LintSettings) -> FixOutcome:
             for d in diagnostics
             if d.fix is not None
             and d.fix.edits
-            and allowed(d.fix.applicability, settings.applicability)
+            and allowed(d.fix.applicability, wanted)
+            and usable(state, d)
         ]
         if not candidates:
             break
         by_fix = {id(d.fix): d for d in candidates}
+        source = source_of(state)
         new_source, accepted = apply_edits(source, (d.fix for d in candidates if d.fix))
         if not accepted or new_source == source or not parses(new_source):
             break
-        source = new_source
+        state = advance(state, new_source, accepted)
         applied += len(accepted)
         codes.extend(by_fix[id(f)].code for f in accepted)
-        diagnostics = lint_source(source, path, settings)
-    return FixOutcome(source, applied, tuple(diagnostics), tuple(codes))
+        diagnostics = lint(state)
+    return state, applied, diagnostics, codes
+
+
+def fix_source(source: str, path: str, settings: LintSettings) -> FixOutcome:
+    """Apply fixes until nothing more applies (at most ``MAX_PASSES`` passes)."""
+    fixed, applied, diagnostics, codes = fix_loop(
+        source,
+        lambda text: text,
+        lambda text: lint_source(text, path, settings),
+        lambda _, new_text, __: new_text,
+        settings.applicability,
+    )
+    return FixOutcome(fixed, applied, tuple(diagnostics), tuple(codes))

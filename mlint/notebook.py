@@ -321,32 +321,16 @@ def _apply(layout: _Layout, fixes: Sequence[Fix]) -> list[Cell]:
 def _fix(
     layout: _Layout, path: str, lint: LintSettings
 ) -> tuple[_Layout, int, list[Diagnostic], list[str]]:
-    from mlint.engine import allowed
-    from mlint.fix import MAX_PASSES, apply_edits, parses
+    from mlint.fix import fix_loop
 
-    diagnostics = _lint(layout, path, lint)
-    applied = 0
-    codes: list[str] = []
-    for _ in range(MAX_PASSES):
-        candidates = [
-            d
-            for d in diagnostics
-            if d.fix is not None
-            and d.fix.edits
-            and allowed(d.fix.applicability, lint.applicability)
-            and _usable_fix(d, layout) is not None
-        ]
-        if not candidates:
-            break
-        by_fix = {id(d.fix): d for d in candidates}
-        new_source, accepted = apply_edits(layout.source, (d.fix for d in candidates if d.fix))
-        if not accepted or new_source == layout.source or not parses(new_source):
-            break
-        layout = _Layout.of(_apply(layout, accepted))
-        applied += len(accepted)
-        codes.extend(by_fix[id(f)].code for f in accepted)
-        diagnostics = _lint(layout, path, lint)
-    return layout, applied, diagnostics, codes
+    return fix_loop(
+        layout,
+        lambda state: state.source,
+        lambda state: _lint(state, path, lint),
+        lambda state, _, accepted: _Layout.of(_apply(state, accepted)),
+        lint.applicability,
+        lambda state, diag: _usable_fix(diag, state) is not None,
+    )
 
 
 def _unmask(cell: Cell) -> str:
