@@ -12,6 +12,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# A module whose `self.proj` is built in `__init__`: ML501 reports it with a safe fix.
+SAFE_ML501_MODULE = """\
+from torch import nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.proj.forward(x)
+"""
+
 
 def run_mlint(
     *args: str,

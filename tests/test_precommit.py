@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAFE_ML501_MODULE
 
 pytest.importorskip("pre_commit")
 if shutil.which("git") is None:  # pragma: no cover - every CI image has git
@@ -22,18 +22,7 @@ if shutil.which("git") is None:  # pragma: no cover - every CI image has git
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 
 # `self.proj` is built in `__init__`, so ML501's fix is safe and `mlint-fix` applies it.
-BAD = """\
-from torch import nn
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.proj = nn.Linear(4, 4)
-
-    def forward(self, x):
-        return self.proj.forward(x)
-"""
+BAD = SAFE_ML501_MODULE
 FIXED = BAD.replace("self.proj.forward(x)", "self.proj(x)")
 
 

@@ -13,22 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_mlint
+from tests.conftest import ROOT, SAFE_ML501_MODULE, run_mlint
 
 RECIPES = ROOT / "docs" / "recipes"
 
-BAD = """\
-from torch import nn
-
-
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.proj = nn.Linear(4, 4)
-
-    def forward(self, x):
-        return self.proj.forward(x)
-"""
+BAD = SAFE_ML501_MODULE
 CLEAN = "import torch\n\nx = torch.zeros(2)\n"
 
 
