@@ -326,11 +326,8 @@ def tool_version(argv: Sequence[str]) -> str:
 
 def _count_output_lines(path: Path) -> int:
     try:
-        return sum(
-            1
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-            if line.strip()
-        )
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return sum(1 for line in handle if line.strip())
     except OSError:
         return 0
 
@@ -597,10 +594,11 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 def machine_lines() -> list[str]:
     cpu = "?"
     try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         cpu = platform.processor() or "?"
     try:
@@ -704,14 +702,15 @@ def render(
         row = bench.get(key)
         value = row.median if row else None
         rows.append((f"{label} ≤ {limit} s", value, None if value is None else value <= limit, "s"))
-    rss_rows = [m for m in (bench.get("cold"), bench.get("rss_ref")) if m and m.rss_mb is not None]
-    for m in rss_rows:
-        where = f"{m.lines:,} lines"
+    for measured in (bench.get("cold"), bench.get("rss_ref")):
+        if measured is None or measured.rss_mb is None:
+            continue
+        where = f"{measured.lines:,} lines"
         rows.append(
             (
                 f"peak RSS per worker ≤ {RSS_MAX_MB:.0f} MB (target on ~2.2M lines; here {where})",
-                m.rss_mb,
-                None if m.rss_mb is None else m.rss_mb <= RSS_MAX_MB,
+                measured.rss_mb,
+                None if measured.rss_mb is None else measured.rss_mb <= RSS_MAX_MB,
                 "MB",
             )
         )

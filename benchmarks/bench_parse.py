@@ -61,7 +61,7 @@ def run(mode: str, paths: Sequence[str], jobs: int) -> int:
 def main(argv: Sequence[str]) -> int:
     mode, list_file, jobs = argv
     with open(list_file, encoding="utf-8") as handle:
-        paths = [line for line in handle.read().splitlines() if line]
+        paths = [line.rstrip("\n") for line in handle if line.strip()]
     failed = run(mode, paths, int(jobs))
     if failed:
         print(f"{failed} of {len(paths)} files failed to parse", file=sys.stderr)
