@@ -99,22 +99,31 @@ class Cache:
         return os.path.abspath(path)
 
     def lookup(self, path: str) -> list[Diagnostic] | None:
-        """Cached diagnostics when the file's size and mtime are unchanged."""
-        entry = self.entries.get(self.key(path))
+        """Cached diagnostics when the file is unchanged.
+
+        Same size and mtime is enough; a new mtime with the same size (a `git checkout`,
+        a `touch`) falls back to comparing the content hash, and refreshes the mtime.
+        """
+        key = self.key(path)
+        entry = self.entries.get(key)
         if entry is None:
             return None
         try:
             info = os.stat(path)
         except OSError:
             return None
-        if entry[0] != info.st_mtime_ns or entry[1] != info.st_size:
+        if entry[1] != info.st_size:
             return None
-        return [decode(d) for d in entry[3]]
-
-    def lookup_content(self, path: str, digest: str) -> list[Diagnostic] | None:
-        entry = self.entries.get(self.key(path))
-        if entry is None or entry[2] != digest:
-            return None
+        if entry[0] != info.st_mtime_ns:
+            try:
+                with open(path, "rb") as handle:
+                    digest = content_hash(handle.read())
+            except OSError:
+                return None
+            if digest != entry[2]:
+                return None
+            entry[0] = info.st_mtime_ns
+            self.dirty = True
         return [decode(d) for d in entry[3]]
 
     def store(

@@ -292,14 +292,12 @@ def _report(
     mode: str,
     bad_paths: int,
 ) -> int:
-    from mlint.report import ReportContext
-
     out_file = flags["output_file"]
     if not out_file:
-        return _write_report(results, flags, settings, mode, bad_paths, sys.stdout, ReportContext)
+        return _write_report(results, flags, settings, mode, bad_paths, sys.stdout)
     try:
         with open(out_file, "w", encoding="utf-8") as handle:
-            return _write_report(results, flags, settings, mode, bad_paths, handle, ReportContext)
+            return _write_report(results, flags, settings, mode, bad_paths, handle)
     except OSError as exc:
         _warn(f"{out_file}: cannot write report: {exc.strerror or exc}")
         return EXIT_ERROR
@@ -312,9 +310,8 @@ def _write_report(
     mode: str,
     bad_paths: int,
     stream: TextIO,
-    context_type: Any,
 ) -> int:
-    from mlint.report import render
+    from mlint.report import ReportContext, render
 
     fmt = settings.output_format
     unsafe = settings.unsafe_fixes
@@ -354,7 +351,7 @@ def _write_report(
         return EXIT_DIAGNOSTICS if fixed or errors else EXIT_CLEAN
 
     shown = [] if flags["fix_only"] else list(results)
-    context = context_type(
+    context = ReportContext(
         color=_use_color(flags["color"], stream) and text_format,
         show_fixes=flags["show_fixes"],
         unsafe_fixes=unsafe,

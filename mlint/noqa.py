@@ -8,7 +8,8 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mlint.types import Applicability, Diagnostic, Edit, Fix, Location
+from mlint.lines import LineOffsets
+from mlint.types import Applicability, Diagnostic, Edit, Fix
 
 # flake8/ruff grammar: `# noqa`, `# noqa: A1, B2`, `# noqa:A1 B2 trailing words`.
 _NOQA = re.compile(
@@ -78,24 +79,6 @@ def parse_suppressions(source: str, line_offset: LineOffsets) -> Suppressions:
             line, base + match.start(), base + match.end(), codes, base, text
         )
     return Suppressions(by_line, file_blanket, frozenset(file_codes))
-
-
-class LineOffsets:
-    """Maps 1-based lines and 0-based columns to character offsets."""
-
-    _BREAK = re.compile(r"\r\n|\r|\n")
-
-    def __init__(self, source: str) -> None:
-        self.starts = [0, *(m.end() for m in self._BREAK.finditer(source))]
-
-    def __call__(self, line: int, column: int) -> int:
-        return self.starts[line - 1] + column
-
-    def location(self, offset: int) -> Location:
-        import bisect
-
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return Location(index + 1, offset - self.starts[index] + 1)
 
 
 def apply_suppressions(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
 import inspect
-import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,8 +15,7 @@ if TYPE_CHECKING:
 
     from mlint.analysis.classes import ClassIndex
     from mlint.analysis.imports import ImportTable
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+    from mlint.lines import LineOffsets
 
 
 class FileContext:
@@ -31,7 +28,7 @@ class FileContext:
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None
-        self._line_starts: list[int] | None = None
+        self._lines: LineOffsets | None = None
         self._imports: ImportTable | None = None
         self._classes: ClassIndex | None = None
 
@@ -72,12 +69,12 @@ class FileContext:
 
     def location(self, offset: int) -> tuple[int, int]:
         """1-based line and 0-based column of a character offset."""
-        if self._line_starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in _LINE_BREAK.finditer(self.source))
-            self._line_starts = starts
-        line = bisect.bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1]
+        if self._lines is None:
+            from mlint.lines import LineOffsets
+
+            self._lines = LineOffsets(self.source)
+        location = self._lines.location(offset)
+        return location.line, location.column - 1
 
     def code_range(self, node: cst.CSTNode) -> CodeRange:
         from libcst.metadata import CodePosition, CodeRange

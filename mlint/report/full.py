@@ -112,8 +112,8 @@ def _fix_diff(fix: Fix, lines: SourceLines, context: ReportContext) -> list[str]
     edits = sorted(fix.edits, key=lambda e: (e.start, e.end))
     first = lines.location(edits[0].start).line
     last = lines.location(max(e.end for e in edits)).line
-    region_start = lines.starts[first - 1]
-    region_end = lines.starts[last] if last < len(lines.starts) else len(lines.text)
+    region_start = lines.table.starts[first - 1]
+    region_end = lines.table.starts[last] if last < len(lines.table.starts) else len(lines.text)
     region = lines.text[region_start:region_end]
     for edit in reversed(edits):
         lo, hi = edit.start - region_start, edit.end - region_start

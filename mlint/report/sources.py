@@ -6,14 +6,11 @@ no longer decodes yields ``None`` and the formatter degrades (no frame, no edit 
 
 from __future__ import annotations
 
-import bisect
 import json
-import re
 from dataclasses import dataclass
 
+from mlint.lines import LINE_BREAK, LineOffsets
 from mlint.types import Diagnostic, FileResult, Location
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -22,19 +19,13 @@ class SourceLines:
 
     text: str
     lines: tuple[str, ...]
-    starts: tuple[int, ...]
+
+    table: LineOffsets
 
     @classmethod
     def of(cls, text: str) -> SourceLines:
-        lines: list[str] = []
-        starts = [0]
-        pos = 0
-        for match in _LINE_BREAK.finditer(text):
-            lines.append(text[pos : match.start()])
-            pos = match.end()
-            starts.append(pos)
-        lines.append(text[pos:])
-        return cls(text, tuple(lines), tuple(starts))
+        table = LineOffsets(text)
+        return cls(text, tuple(LINE_BREAK.split(text)), table)
 
     def line(self, number: int) -> str | None:
         """The 1-based line ``number`` without its line break."""
@@ -44,9 +35,7 @@ class SourceLines:
 
     def location(self, offset: int) -> Location:
         """1-based line and column of a character offset."""
-        offset = max(0, min(offset, len(self.text)))
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return Location(index + 1, offset - self.starts[index] + 1)
+        return self.table.location(offset)
 
 
 class Sources:
