@@ -39,7 +39,9 @@ class _Excludes:
 
     def _relative(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root).as_posix()
+            return (
+                (path if path.is_absolute() else path.resolve()).relative_to(self.root).as_posix()
+            )
         except ValueError:
             return path.as_posix()
 
@@ -135,8 +137,9 @@ def discover(
                 yield DiscoveryWarning(str(directory), "directory loop (symlink cycle) skipped")
                 continue
             seen_dirs.add(key)
+            resolved_dir = directory.resolve()
             if respect_gitignore:
-                gitignore.load(directory.resolve())
+                gitignore.load(resolved_dir)
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
             except OSError as exc:
@@ -145,13 +148,15 @@ def discover(
             subdirs = []
             for entry in entries:
                 child = Path(entry.path)
+                # Matched by where it sits, as git does: no per-entry `resolve()` (syscalls).
+                absolute = resolved_dir / entry.name
                 try:
                     is_dir = entry.is_dir()
                 except OSError:
                     continue
-                if excludes.entry(child):
+                if excludes.entry(absolute):
                     continue
-                if respect_gitignore and gitignore.ignored(child.resolve(), is_dir):
+                if respect_gitignore and gitignore.ignored(absolute, is_dir):
                     continue
                 if is_dir:
                     subdirs.append(child)
