@@ -81,8 +81,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
         for rule in rules:
             for pending in rule.reports:
                 start_offset, end_offset = context.span(pending.node)
-                start_line, start_column = context.location(start_offset)
-                end_line, end_column = context.location(end_offset)
+                start = context.location(start_offset)
                 fix = pending.fix
                 if fix is not None and rule.code not in settings.fixable:
                     fix = None
@@ -92,10 +91,10 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
                         code=rule.code,
                         name=rule.name,
                         message=pending.message,
-                        start=Location(start_line, start_column + 1),
-                        end=Location(end_line, end_column + 1),
+                        start=start,
+                        end=context.location(end_offset),
                         fix=fix,
-                        noqa_line=start_line,
+                        noqa_line=start.line,
                     )
                 )
     if not settings.ignore_noqa and (wants_noqa_check or "noqa" in source):

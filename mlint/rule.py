@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from mlint.types import Applicability, Edit, Fix, FixAvailability
+from mlint.types import Applicability, Edit, Fix, FixAvailability, Location
 
 if TYPE_CHECKING:
     from libcst.metadata import CodeRange
@@ -67,20 +67,22 @@ class FileContext:
             self._spans = node_spans(self.module)
         return self._spans[node]
 
-    def location(self, offset: int) -> tuple[int, int]:
-        """1-based line and 0-based column of a character offset."""
+    def location(self, offset: int) -> Location:
+        """1-based line and column of a character offset."""
         if self._lines is None:
             from mlint.lines import LineOffsets
 
             self._lines = LineOffsets(self.source)
-        location = self._lines.location(offset)
-        return location.line, location.column - 1
+        return self._lines.location(offset)
 
     def code_range(self, node: cst.CSTNode) -> CodeRange:
         from libcst.metadata import CodePosition, CodeRange
 
         start, end = self.span(node)
-        return CodeRange(CodePosition(*self.location(start)), CodePosition(*self.location(end)))
+        first, last = self.location(start), self.location(end)
+        return CodeRange(
+            CodePosition(first.line, first.column - 1), CodePosition(last.line, last.column - 1)
+        )
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's source text exactly as written."""
