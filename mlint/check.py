@@ -126,6 +126,9 @@ def _run_check(flags: dict[str, Any]) -> int:
             bad_paths += 1
         else:
             files.append(item)
+    if not files and not bad_paths:
+        # As ruff says it: an excluded or gitignored tree must not look like a clean one.
+        click.echo("mlint: warning: No Python files found under the given path(s)", err=True)
     if flags["show_files"]:
         for path in sorted(files):
             click.echo(path)

@@ -289,3 +289,12 @@ def test_one_cache_file_per_settings(project: Path) -> None:
         run_mlint("check", "bad.py", cwd=project)
     results = [p for p in (project / ".mlint_cache").rglob("*.json") if "settings" not in p.name]
     assert len(results) == 1
+
+
+def test_a_tree_with_nothing_to_lint_says_so(project: Path) -> None:
+    (project / "gen").mkdir()
+    (project / "gen" / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (project / ".gitignore").write_text("gen/\n", encoding="utf-8")
+    result = run_mlint("check", "gen", cwd=project)
+    assert result.returncode == 0
+    assert "No Python files found" in result.stderr
