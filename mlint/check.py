@@ -324,7 +324,7 @@ def _write_report(
     remaining = sum(
         1 for r in results for d in r.diagnostics if d.extra.get("baseline_state") != "unchanged"
     )
-    text_format = fmt in ("full", "concise")
+    text_format = fmt in ("full", "concise", "grouped")
     quiet = flags["quiet"] or flags["silent"]
 
     if mode == "diff":
@@ -393,15 +393,22 @@ def _statistics(results: Sequence[FileResult], context: Any, fmt: str) -> str:
         import json
 
         data = [
-            {"code": code, "name": name, "count": n, "fixable": fixable[code] == n}
-            for (code, name), n in counts.most_common()
+            {"code": code, "name": name, "count": n, "fixable_count": fixable[code]}
+            for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         return json.dumps(data, indent=2) + "\n"
     width = max((len(str(n)) for n in counts.values()), default=1)
     return "".join(
-        f"{n:>{width}}\t{code}\t{'[*] ' if fixable[code] == n else ''}{name}\n"
+        f"{n:>{width}}\t{code}\t{_fixability(fixable[code], n)} {name}\n"
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
+
+
+def _fixability(fixable: int, count: int) -> str:
+    """ruff's statistics marker: ``[*]`` all fixable, ``[~]`` some, ``[ ]`` none."""
+    if fixable == count:
+        return "[*]"
+    return "[~]" if fixable else "[ ]"
 
 
 def _summary(

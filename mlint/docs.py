@@ -9,7 +9,8 @@ from typing import Any
 from mlint.rule import Rule, all_rules
 from mlint.types import FixAvailability
 
-DOCS_URL = "https://github.com/mlint/mlint/blob/main/rules/{code}.md"
+DOCS_HOME = "https://github.com/mlint/mlint"
+DOCS_URL = DOCS_HOME + "/blob/main/rules/{code}.md"
 
 _FIX_TEXT = {
     FixAvailability.NONE: "No fix is available.",

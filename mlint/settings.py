@@ -25,7 +25,17 @@ __all__ = [
 ]
 
 OutputFormat = Literal[
-    "full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "pylint"
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "github",
+    "gitlab",
+    "sarif",
+    "junit",
+    "pylint",
+    "rdjson",
 ]
 OUTPUT_FORMATS: tuple[str, ...] = OutputFormat.__args__  # type: ignore[attr-defined]
 

@@ -46,6 +46,10 @@ class Location:
     column: int
 
 
+# Codes whose diagnostics are errors (the file does not parse), not rule findings.
+ERROR_CODES = frozenset({"ML001", "ML003"})
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     path: str
@@ -64,6 +68,11 @@ class Diagnostic:
     @property
     def fixable(self) -> bool:
         return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY
+
+    @property
+    def severity(self) -> str:
+        """``error`` for a file mlint could not parse, ``warning`` for every rule's finding."""
+        return "error" if self.code in ERROR_CODES else "warning"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.start.line, self.start.column, self.code)

@@ -216,7 +216,7 @@ def test_statistics(project: Path) -> None:
     shutil.copy(BAD, project / "bad.py")
     result = run_mlint("check", "--no-cache", "--statistics", "bad.py", cwd=project)
     assert result.returncode == 1
-    assert "7\tML501\tdirect-forward-call" in result.stdout
+    assert "7\tML501\t[~] direct-forward-call" in result.stdout
 
 
 def test_cache_makes_a_second_run_agree_and_clean_removes_it(project: Path) -> None:
