@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import CODE_SUFFIXES, DEFAULT_CORPUS, Repo, count_tree, load_manifest  # noqa: E402
+from _corpus import CODE_SUFFIXES, DEFAULT_CORPUS, Repo, count_tree, load_manifest
 
 
 def git_dir(mirrors: Path, repo: Repo) -> Path:
@@ -90,7 +90,9 @@ def main() -> int:
         files, lines, notebooks = count_tree(args.corpus / repo.dirname)
         totals = [totals[0] + files, totals[1] + lines, totals[2] + notebooks]
         print(f"{repo.repo:36} {repo.kind:10} {files:6} {lines:8} {notebooks:9}")
-    print(f"{'total (' + str(len(repos)) + ' repos)':36} {'':10} {totals[0]:6} {totals[1]:8} {totals[2]:9}")
+    print(
+        f"{'total (' + str(len(repos)) + ' repos)':36} {'':10} {totals[0]:6} {totals[1]:8} {totals[2]:9}"
+    )
     return 0
 
 

@@ -18,11 +18,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import DEFAULT_CORPUS, DIAGNOSTICS, ERRORS, HERE, OUT_DIR, load_manifest  # noqa: E402
+from _corpus import DEFAULT_CORPUS, DIAGNOSTICS, ERRORS, HERE, OUT_DIR, load_manifest
 
 CHECKOUT = HERE.parent.parent
 COUNTS = HERE / "counts.tsv"
-MLINT_ARGS = ["check", "--select", "ALL", "--no-cache", "--isolated", "--output-format", "json-lines", "--exit-zero"]
+MLINT_ARGS = [
+    "check",
+    "--select",
+    "ALL",
+    "--no-cache",
+    "--isolated",
+    "--output-format",
+    "json-lines",
+    "--exit-zero",
+]
 
 
 def location(path: str, cell: int | None, row: int) -> str:
@@ -30,7 +39,9 @@ def location(path: str, cell: int | None, row: int) -> str:
     return f"{path}:cell {cell}:{row}" if cell is not None else f"{path}:{row}"
 
 
-def run_repo(root: Path, repo: str) -> tuple[list[dict[str, object]], list[dict[str, object]], float]:
+def run_repo(
+    root: Path, repo: str
+) -> tuple[list[dict[str, object]], list[dict[str, object]], float]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(CHECKOUT)) if p)
     start = time.perf_counter()
@@ -55,8 +66,20 @@ def run_repo(root: Path, repo: str) -> tuple[list[dict[str, object]], list[dict[
         code = entry.get("code")
         filename = str(entry.get("filename") or "")
         rel = os.path.relpath(filename, root) if filename.startswith(str(root)) else filename
-        if not isinstance(code, str) or code.startswith("ML0") and code != "ML002" or entry.get("type") == "error":
-            errors.append({"repo": repo, "kind": str(code or "error"), "path": rel, "text": entry.get("message")})
+        if (
+            not isinstance(code, str)
+            or code.startswith("ML0")
+            and code != "ML002"
+            or entry.get("type") == "error"
+        ):
+            errors.append(
+                {
+                    "repo": repo,
+                    "kind": str(code or "error"),
+                    "path": rel,
+                    "text": entry.get("message"),
+                }
+            )
             if not isinstance(code, str):
                 continue
         loc = entry.get("location") or {}
@@ -77,7 +100,9 @@ def run_repo(root: Path, repo: str) -> tuple[list[dict[str, object]], list[dict[
         )
     for line in proc.stderr.splitlines():
         if line.strip():
-            errors.append({"repo": repo, "kind": "stderr", "text": line.replace(str(root) + os.sep, "")})
+            errors.append(
+                {"repo": repo, "kind": "stderr", "text": line.replace(str(root) + os.sep, "")}
+            )
     if proc.returncode not in (0, 1):
         errors.append({"repo": repo, "kind": "exit", "text": f"mlint exited {proc.returncode}"})
     return diagnostics, errors, wall

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import DEFAULT_CORPUS, DIAGNOSTICS, HERE  # noqa: E402
+from _corpus import DEFAULT_CORPUS, DIAGNOSTICS, HERE
 
 SEED = 20261130
 VERDICTS = HERE / "verdicts.tsv"
@@ -43,7 +43,9 @@ def load_verdicts(path: Path = VERDICTS) -> dict[tuple[str, str, str], tuple[str
             continue
         fields = line.split("\t")
         if len(fields) != 5 or fields[3] not in ("TP", "low-value", "FP"):
-            raise SystemExit(f"verdicts.tsv:{number}: expected rule, repo, location, TP|low-value|FP, reason")
+            raise SystemExit(
+                f"verdicts.tsv:{number}: expected rule, repo, location, TP|low-value|FP, reason"
+            )
         verdicts[(fields[0], fields[1], fields[2])] = (fields[3], fields[4])
     return verdicts
 
@@ -93,10 +95,14 @@ def snippet(corpus: Path, diag: Diag, context: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rule", action="append", help="rule code; repeatable (default: every rule with hits)")
+    parser.add_argument(
+        "--rule", action="append", help="rule code; repeatable (default: every rule with hits)"
+    )
     parser.add_argument("-k", type=int, default=12)
     parser.add_argument("--context", type=int, default=15)
-    parser.add_argument("--all", action="store_true", help="also show diagnostics that have a verdict")
+    parser.add_argument(
+        "--all", action="store_true", help="also show diagnostics that have a verdict"
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     diagnostics = load_diagnostics()
