@@ -98,7 +98,7 @@ def rule(rule: str | None, show_all: bool, output_format: str) -> None:
     import json
 
     from mlint.docs import rule_json, rule_markdown
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     registry = all_rules()
     if show_all:
