@@ -83,8 +83,9 @@ def main() -> None:
 def check(**flags: Any) -> None:
     """Lint PATHS (files or directories; `-` reads standard input)."""
     from mlint.check import run_check
+    from mlint.types import CheckOptions
 
-    sys.exit(run_check(flags))
+    sys.exit(run_check(CheckOptions(**flags)))
 
 
 @main.command()
