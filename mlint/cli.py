@@ -121,8 +121,9 @@ def main() -> None:
 def check(**flags: Any) -> None:
     """Lint PATHS (files or directories; `-` reads standard input)."""
     from mlint.check import run_check
+    from mlint.types import CheckOptions
 
-    sys.exit(run_check(flags))
+    sys.exit(run_check(CheckOptions(**flags)))
 
 
 @main.command()
@@ -139,7 +140,7 @@ def rule(rule: str | None, show_all: bool, output_format: str) -> None:
     import json
 
     from mlint.docs import rule_json, rule_markdown
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     registry = all_rules()
     if show_all:

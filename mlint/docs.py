@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from mlint.rule import Rule, all_rules
+from mlint.rule import Rule
+from mlint.rules import all_rules
 from mlint.types import FixAvailability
 
 DOCS_HOME = "https://github.com/mlint/mlint"

@@ -179,7 +179,7 @@ def resolve_selection(
 def _validate_rule_options(
     rules: Mapping[str, dict[str, Any]], where: str, codes_by_name: Mapping[str, str]
 ) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     registry = all_rules()
     out: list[tuple[str, tuple[tuple[str, Any], ...]]] = []

@@ -12,7 +12,8 @@ import pytest
 from mlint import engine
 from mlint.files import write_atomic
 from mlint.fix import apply_edits, fix_source
-from mlint.rule import REGISTRY, Rule
+from mlint.rule import Rule
+from mlint.rules import REGISTRY
 from mlint.settings import LintSettings
 from mlint.types import Applicability, Edit, Fix
 

@@ -33,7 +33,7 @@ def _what_it_does(documentation: str) -> str:
 
 def _rule(code: str, example: Diagnostic) -> dict[str, Any]:
     from mlint.docs import rule_markdown, rule_url
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     rule = all_rules().get(code)
     if rule is None:
