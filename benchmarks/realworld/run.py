@@ -111,8 +111,15 @@ def run_repo(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--select",
+        default="ALL",
+        help="rules to run (for a quick look while narrowing; commit counts from a run of ALL)",
+    )
+    parser.add_argument("--only", action="append", help="owner/name of a repo; repeatable")
     args = parser.parse_args()
-    repos = load_manifest()
+    MLINT_ARGS[MLINT_ARGS.index("--select") + 1] = args.select
+    repos = [r for r in load_manifest() if not args.only or r.repo in args.only]
     all_diags: list[dict[str, object]] = []
     all_errors: list[dict[str, object]] = []
     total_wall = 0.0
