@@ -147,6 +147,10 @@ class Rule:
     # Dataclasses, not pydantic models, so linting never imports pydantic; the settings
     # validate them with pydantic (set ``__pydantic_config__ = {"extra": "forbid"}``).
     options_model: ClassVar[type[Any] | None] = None
+    # On without configuration? A rule is default only when its judged sample on real
+    # application code (benchmarks/realworld/) is at least 90% worth acting on; the others
+    # are opt-in: enabled by code, name, prefix or ``ALL``.
+    default: ClassVar[bool] = True
 
     def __init__(self, context: FileContext, options: Any = None) -> None:
         self.context = context

@@ -223,7 +223,7 @@ def resolve_settings(
     search_from: Path | None = None,
 ) -> Settings:
     """Build the run's ``Settings`` from the discovered or given config file and the flags."""
-    from mlint.manifest import RULE_NAMES
+    from mlint.manifest import OPT_IN, RULE_NAMES
 
     path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
     if config_file is not None and not config_file.is_file():
@@ -238,7 +238,8 @@ def resolve_settings(
     codes_by_name.update({code: code for code in RULE_NAMES})
 
     select = overrides.select if overrides.select is not None else file_config.select
-    select = select if select is not None else ["ALL"]
+    # Without a `select`, the default set: every rule but the opt-in ones.
+    select = select if select is not None else sorted(set(RULE_NAMES) - OPT_IN)
     try:
         enabled = resolve_selection(
             select,

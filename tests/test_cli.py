@@ -146,6 +146,8 @@ def test_stdin_with_filename() -> None:
         "--output-format",
         "concise",
         "--isolated",
+        "--select",
+        "ML501",
         stdin=source,
     )
     assert result.returncode == 1

@@ -72,7 +72,10 @@ def install_commands() -> list[str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[tool.mlint]\n", encoding="utf-8")
+    # ML501 (opt-in) is the sample rule the recipes must report.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
     (tmp_path / "model.py").write_text(BAD, encoding="utf-8")
     (tmp_path / "clean.py").write_text(CLEAN, encoding="utf-8")
     return tmp_path
@@ -221,7 +224,17 @@ def test_ci_recipes_install_the_wheel_this_checkout_builds(tmp_path: Path) -> No
     )
     (tmp_path / "model.py").write_text(BAD, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mlint", "check", "--no-cache", "--isolated", "model.py"],
+        [
+            sys.executable,
+            "-m",
+            "mlint",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "ML501",
+            "model.py",
+        ],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)},
         capture_output=True,
@@ -250,6 +263,9 @@ def test_pre_commit_recipe_runs_as_written(tmp_path: Path) -> None:
     project.mkdir()
     shutil.copy(RECIPES / ".pre-commit-config.yaml", project / ".pre-commit-config.yaml")
     (project / "model.py").write_text(BAD, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
     env = {
         **os.environ,
         "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
