@@ -67,6 +67,8 @@ def _use_color(choice: str, stream: TextIO) -> bool:
 
 
 def run_check(options: CheckOptions) -> int:
+    if options.watch:
+        return _watch(options)
     try:
         return _run_check(options)
     except ConfigError as exc:
@@ -79,10 +81,37 @@ def run_check(options: CheckOptions) -> int:
         return EXIT_ERROR
 
 
+def _watch(options: CheckOptions) -> int:
+    """Lint, then lint again on every change of a watched file, until interrupted."""
+    import dataclasses
+
+    from mlint.watch import run_watch
+
+    if options.reads_stdin or options.fix or options.diff or options.add_noqa:
+        _warn("--watch lints files: it cannot be combined with stdin, --fix, --diff or --add-noqa")
+        return EXIT_ERROR
+    once = dataclasses.replace(options, watch=False)
+
+    def lint() -> None:
+        run_check(once)
+        sys.stdout.write("Watching for file changes.\n")
+        sys.stdout.flush()
+
+    try:
+        run_watch(options.paths or (".",), lint, sys.stdout.write)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_CLEAN
+
+
 def _run_check(options: CheckOptions) -> int:
     paths: list[str] = list(options.paths) or ["."]
     config_file = Path(options.config_file) if options.config_file else None
-    search_from = Path(paths[0]) if paths[0] != "-" and Path(paths[0]).exists() else None
+    if options.reads_stdin and options.stdin_filename:
+        # The configuration of the file the editor is showing, as ruff finds it.
+        search_from: Path | None = Path(options.stdin_filename).absolute().parent
+    else:
+        search_from = Path(paths[0]) if paths[0] != "-" and Path(paths[0]).exists() else None
     from mlint.cache import load_settings
 
     settings = load_settings(
@@ -114,7 +143,7 @@ def _run_check(options: CheckOptions) -> int:
             _warn(str(exc))
             return EXIT_ERROR
 
-    if paths == ["-"]:
+    if options.reads_stdin:
         return _check_stdin(options, settings, mode)
 
     from mlint.files import DiscoveryWarning, discover
@@ -251,6 +280,20 @@ def _check_stdin(options: CheckOptions, settings: Settings, mode: Mode) -> int:
     except SourceError as exc:
         _warn(f"{path}: {exc}")
         return EXIT_ERROR
+    if options.stdin_filename and settings.force_exclude:
+        from mlint.files import force_excluded
+
+        if force_excluded(
+            options.stdin_filename,
+            settings.project_root,
+            settings.exclude,
+            settings.extend_exclude,
+            settings.respect_gitignore,
+        ):
+            # Excluded: nothing to report; with --fix the input comes back unchanged.
+            if mode == "fix":
+                sys.stdout.write(text)
+            return EXIT_CLEAN
     result = _lint_text(text, path, settings.lint, "check" if mode == "check" else "diff")
     if mode == "fix":
         # ruff's convention: with `-`, the fixed source goes to standard output.

@@ -106,7 +106,11 @@ def main() -> None:
     help="Use this pyproject.toml or mlint.toml instead of the closest one.",
 )
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--stdin-filename", default=None, help="The path to report for `-` input.")
+@click.option(
+    "--stdin-filename",
+    default=None,
+    help="Lint standard input under this path (reads stdin even without `-`).",
+)
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 @click.option("--show-files", is_flag=True, help="Print the files that would be linted and exit.")
 @click.option("-j", "--jobs", type=int, default=0, help="Worker processes (default: all cores).")
@@ -118,6 +122,9 @@ def main() -> None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print diagnostics only, no summary.")
 @click.option("-s", "--silent", is_flag=True, help="Print nothing; only the exit code speaks.")
+@click.option(
+    "-w", "--watch", is_flag=True, help="Lint again whenever a source or config file changes."
+)
 def check(**flags: Any) -> None:
     """Lint PATHS (files or directories; `-` reads standard input)."""
     from mlint.check import run_check

@@ -91,6 +91,25 @@ class _GitIgnore:
         return False
 
 
+def force_excluded(
+    path: str,
+    root: str,
+    exclude: Sequence[str],
+    extend_exclude: Sequence[str],
+    respect_gitignore: bool,
+) -> bool:
+    """Whether ``--force-exclude`` drops ``path`` (also one that does not exist: a stdin name)."""
+    target = Path(path).absolute()
+    if _Excludes(Path(root).resolve(), [*exclude, *extend_exclude]).anywhere(target):
+        return True
+    if not respect_gitignore:
+        return False
+    gitignore = _GitIgnore()
+    for parent in reversed(target.parents):
+        gitignore.load(parent)
+    return gitignore.ignored(target, False)
+
+
 def discover(
     paths: Sequence[str],
     root: str,

@@ -39,7 +39,22 @@ RULE_NAMES: dict[str, str] = {
 }
 
 # Rules that run only when selected (by code, name, prefix or ALL).
-OPT_IN: frozenset[str] = frozenset({'ML101', 'ML102', 'ML103', 'ML104', 'ML201', 'ML203', 'ML204', 'ML205', 'ML301', 'ML401', 'ML402', 'ML501'})
+OPT_IN: frozenset[str] = frozenset(
+    {
+        "ML101",
+        "ML102",
+        "ML103",
+        "ML104",
+        "ML201",
+        "ML203",
+        "ML204",
+        "ML205",
+        "ML301",
+        "ML401",
+        "ML402",
+        "ML501",
+    }
+)
 
 # Real-world figures from benchmarks/realworld/precision.json:
 # code -> (hits, judged, TP, low-value, FP).

@@ -258,6 +258,12 @@ class CheckOptions:
     color: str = "auto"
     quiet: bool = False
     silent: bool = False
+    watch: bool = False
+
+    @property
+    def reads_stdin(self) -> bool:
+        """``-`` as the only path, or, as ruff does, ``--stdin-filename`` with no path."""
+        return self.paths == ("-",) or (self.stdin_filename is not None and not self.paths)
 
     @property
     def mode(self) -> Mode:

@@ -62,7 +62,7 @@ def poll_changes(
 def changes(roots: Sequence[str]) -> Iterator[set[str]]:
     """Batches of changed watched paths, from ``watchfiles`` when installed, else by polling."""
     try:
-        from watchfiles import watch
+        from watchfiles import watch  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         yield from poll_changes(roots)
         return
@@ -76,7 +76,7 @@ CLEAR_SCREEN = "\x1b[2J\x1b[H"
 def run_watch(
     roots: Iterable[str],
     lint: Callable[[], object],
-    write: Callable[[str], None],
+    write: Callable[[str], object],
     batches: Iterator[set[str]] | None = None,
 ) -> None:
     """Lint once, then after every batch of changes clear the screen and lint again."""
