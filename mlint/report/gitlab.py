@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from mlint.report import ReportContext
-from mlint.report.common import fingerprints, project_path
+from mlint.report.common import fingerprints, not_checked, not_checked_message, project_path
 from mlint.types import FileResult
 
 
@@ -32,4 +33,19 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                     },
                 }
             )
+    for result in not_checked(results):
+        path = project_path(result.path, context.project_root)
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": "mlint-not-checked",
+                "description": not_checked_message(result),
+                "categories": ["Bug Risk"],
+                "fingerprint": hashlib.blake2b(
+                    f"not-checked\x00{path}".encode(), digest_size=16
+                ).hexdigest(),
+                "severity": "blocker",
+                "location": {"path": path, "lines": {"begin": 1, "end": 1}},
+            }
+        )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

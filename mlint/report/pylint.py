@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.report.common import display_path
+from mlint.report.common import display_path, not_checked, not_checked_message
 from mlint.types import FileResult
 
 
@@ -19,4 +19,6 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                 f"{display_path(diag.path)}:{diag.start.line}: [{diag.code}({diag.name})] "
                 f"{diag.message}{cell}"
             )
+    for result in not_checked(results):
+        lines.append(f"{display_path(result.path)}:1: [error] {not_checked_message(result)}")
     return "".join(line + "\n" for line in lines)

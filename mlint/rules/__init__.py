@@ -2,6 +2,7 @@
 
 from mlint.rules import (  # noqa: F401  (each module registers its rules)
     builtin,
+    builtin_parse_error,
     concurrency,
     config,
     lazy,
