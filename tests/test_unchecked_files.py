@@ -159,3 +159,38 @@ def test_python_312_syntax_on_an_older_python_is_ml001_without_a_fix(line: str) 
     assert [d.code for d in diagnostics] == ["ML001"]
     assert diagnostics[0].start.line == 4
     assert diagnostics[0].fix is None
+
+
+def _notebook(*cells: str) -> str:
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "id": str(i)}
+                for i, c in enumerate(cells)
+            ],
+            "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "where"),
+    [
+        # The block a cell opens at its end is missing: that cell is at fault, not the next.
+        (("import torch\ndef train(net):\n", "net = torch.nn.Linear(2, 2)\n"), (1, 2)),
+        (("import torch\nx = [1,\n", "y = 2\n"), (1, 2)),
+        # A tokenizer error (an unmatched bracket) in the second cell.
+        (("import torch\nnet = torch.nn.Linear(2, 2)\n", "y = 1\nz = net.forward(x)]\n"), (2, 2)),
+    ],
+    ids=["block-at-end", "open-bracket-at-end", "tokenizer"],
+)
+def test_notebook_parse_errors_are_in_the_cell_that_holds_them(
+    cells: tuple[str, ...], where: tuple[int, int]
+) -> None:
+    from mlint.notebook import lint_notebook
+
+    result = lint_notebook(_notebook(*cells), "nb.ipynb", _settings("ML001", "ML501"), "check")
+    (diag,) = result.diagnostics
+    assert (diag.code, diag.cell, diag.start.line) == ("ML001", *where)
