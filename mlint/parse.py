@@ -31,13 +31,12 @@ _BRACKETS = re.compile(r"[^()\[\]{}]+")
 _PAIRS = re.compile(r"\(\)|\[\]|\{\}")
 # Syntax of Python 3.12 that libcst parses: `type X = ...`, `def f[T]`, `class C[T]`, and
 # f-strings that reuse their quote or span lines inside a replacement field (PEP 701).
-_PY312_SYNTAX = re.compile(
-    r"^[ \t]*type[ \t]+[A-Za-z_]\w*[ \t]*[=\[]"
-    r"|^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*[ \t]*\["
-    r"|(?<![\w'\"])(?:[fF][rR]?|[rR][fF])\"[^\"\n]*\{[^}\"\n]*[\"\n]"
-    r"|(?<![\w'\"])(?:[fF][rR]?|[rR][fF])'[^'\n]*\{[^}'\n]*['\n]",
+# Loose on purpose: a false match costs one `ast.parse`.
+_PY312_STATEMENTS = re.compile(
+    r"^[ \t]*(?:type[ \t]+[A-Za-z_]\w*[ \t]*[=\[]|(?:async[ \t]+)?(?:def|class)[ \t]+[A-Za-z_]\w*[ \t]*\[)",
     re.MULTILINE,
 )
+_PY312_FSTRINGS = re.compile(r"[fF][rR]?(?:\"[^\"\n]*?\{[^}\"\n]*[\"\n]|'[^'\n]*?\{[^}'\n]*['\n])")
 
 T = TypeVar("T")
 
@@ -70,7 +69,9 @@ def cpython_error(source: str) -> ParseFailure | None:
 
 def may_trouble_libcst(source: str) -> bool:
     """Whether ``source`` may be too deep for libcst, or use syntax this CPython lacks."""
-    if sys.version_info < (3, 12) and _PY312_SYNTAX.search(source):
+    if sys.version_info < (3, 12) and (
+        _PY312_STATEMENTS.search(source) or _PY312_FSTRINGS.search(source)
+    ):
         return True
     if len(source) > _LONG_LINE and any(len(line) > _LONG_LINE for line in source.split("\n")):
         return True
