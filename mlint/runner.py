@@ -27,7 +27,14 @@ class RunOptions:
 
 
 def _lint_text(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResult:
-    result = _lint_any(text, path, lint, mode)
+    """Lint one text; a file that cannot be checked gets ``error`` set, never an exception."""
+    try:
+        result = _lint_any(text, path, lint, mode)
+    except RecursionError:
+        return FileResult(path, error="internal error: nesting too deep to analyse")
+    except Exception as exc:  # noqa: BLE001  (one broken file must not stop the run)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}")
     if result.error is None:
         # The engine reports what it cannot parse as ML003; the run counts it as not checked.
         unparsed = next((d for d in result.diagnostics if d.code == "ML003"), None)
@@ -75,13 +82,7 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
     except SourceError as exc:
         return FileResult(path, error=str(exc)), None
     digest: str | None = content_hash(data)
-    try:
-        result = _lint_text(source.text, path, lint, mode)
-    except RecursionError:
-        return FileResult(path, error="internal error: nesting too deep to analyse"), digest
-    except Exception as exc:  # noqa: BLE001  (one broken file must not stop the run)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}"), digest
+    result = _lint_text(source.text, path, lint, mode)
     if mode == "fix" and result.fixed_source is not None:
         try:
             write_atomic(path, result.fixed_source, source.encoding)
