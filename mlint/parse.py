@@ -14,11 +14,12 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     import libcst as cst
 
 # Virtual size: pages are committed only as deep as a parse goes.
@@ -127,6 +128,8 @@ def on_large_stack(function: Callable[[], T]) -> T:
 
 @cache
 def _large_stack_thread() -> ThreadPoolExecutor | None:
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
         previous = threading.stack_size(_STACK_BYTES)
     except (ValueError, RuntimeError):  # a platform that cannot set it: parse in place
