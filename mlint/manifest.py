@@ -7,6 +7,7 @@ never imports libcst or the rule modules.
 RULE_NAMES: dict[str, str] = {
     "ML001": "syntax-error",
     "ML002": "unused-noqa",
+    "ML003": "parse-error",
     "ML101": "eager-dataset-load",
     "ML102": "materialized-single-pass",
     "ML103": "whole-file-read-for-iteration",
@@ -39,7 +40,22 @@ RULE_NAMES: dict[str, str] = {
 }
 
 # Rules that run only when selected (by code, name, prefix or ALL).
-OPT_IN: frozenset[str] = frozenset({'ML101', 'ML102', 'ML103', 'ML104', 'ML201', 'ML203', 'ML204', 'ML205', 'ML301', 'ML401', 'ML402', 'ML501'})
+OPT_IN: frozenset[str] = frozenset(
+    {
+        "ML101",
+        "ML102",
+        "ML103",
+        "ML104",
+        "ML201",
+        "ML203",
+        "ML204",
+        "ML205",
+        "ML301",
+        "ML401",
+        "ML402",
+        "ML501",
+    }
+)
 
 # Real-world figures from benchmarks/realworld/precision.json:
 # code -> (hits, judged, TP, low-value, FP).
