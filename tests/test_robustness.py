@@ -178,6 +178,8 @@ def test_deep_files_in_the_process_pool_leave_every_other_result(tmp_path: Path)
         "2",
         "--no-cache",
         "--isolated",
+        "--select",
+        "ML001,ML501",
         "--output-format",
         "concise",
         cwd=tmp_path,
@@ -243,7 +245,19 @@ def test_workers_die_with_a_killed_main_process(tmp_path: Path) -> None:
     _tree(tmp_path, 400)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     main = subprocess.Popen(
-        [sys.executable, "-m", "mlint", "check", ".", "-j", "2", "--no-cache", "--isolated"],
+        [
+            sys.executable,
+            "-m",
+            "mlint",
+            "check",
+            ".",
+            "-j",
+            "2",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "ML501",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,

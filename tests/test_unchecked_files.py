@@ -35,7 +35,17 @@ def project(tmp_path: Path) -> Path:
 
 
 def _check(project: Path, *args: str) -> tuple[int, str, str]:
-    proc = run_mlint("check", ".", "--no-cache", "--isolated", "--exit-zero", *args, cwd=project)
+    proc = run_mlint(
+        "check",
+        ".",
+        "--no-cache",
+        "--isolated",
+        "--exit-zero",
+        "--extend-select",
+        "ML501",
+        *args,
+        cwd=project,
+    )
     assert "Traceback" not in proc.stderr
     return proc.returncode, proc.stdout, proc.stderr
 
@@ -144,7 +154,16 @@ def test_a_file_only_cpython_parses_is_ml003_and_not_checked(tmp_path: Path) -> 
     assert (diag.code, diag.name) == ("ML003", "parse-error")
     assert diag.message.startswith("mlint cannot parse this file: ")
     (tmp_path / "a.py").write_text(ONLY_CPYTHON_PARSES, encoding="utf-8")
-    proc = run_mlint("check", "a.py", "--no-cache", "--isolated", "--exit-zero", cwd=tmp_path)
+    proc = run_mlint(
+        "check",
+        "a.py",
+        "--no-cache",
+        "--isolated",
+        "--exit-zero",
+        "--select",
+        "ML501",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert "ML003" in proc.stdout and "1 file could not be checked." in proc.stdout
 
