@@ -81,8 +81,8 @@ def _run_check(flags: dict[str, Any]) -> int:
         _overrides(flags),
         isolated=flags["isolated"],
         search_from=search_from,
-        # `--no-cache` is about results; the settings memo is keyed by the config's bytes.
-        use_cache=True,
+        # `--no-cache` neither reads nor writes anything under the cache directory.
+        use_cache=not flags["no_cache"],
     )
     if flags["show_settings"]:
         click.echo(settings.describe())
