@@ -71,7 +71,7 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
         return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}"), digest
     if mode == "fix" and result.fixed_source is not None:
         try:
-            write_atomic(path, result.fixed_source, source.encoding)
+            write_atomic(path, result.fixed_source, source.encoding, expected=data)
         except OSError as exc:
             return FileResult(path, error=f"cannot write fix: {exc.strerror or exc}"), None
         digest = None  # the file changed: cache it on the next run
