@@ -136,6 +136,10 @@ def _run_check(flags: dict[str, Any]) -> int:
 
     from mlint.runner import RunOptions, run
 
+    if mode == "fix":
+        from mlint.files import remove_stale_temps
+
+        remove_stale_temps(files)  # left by a run killed in the middle of a write
     options = RunOptions(
         lint=settings.lint,
         mode=mode,  # type: ignore[arg-type]
