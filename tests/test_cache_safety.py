@@ -132,7 +132,7 @@ def test_the_stamp_is_trusted_only_while_the_ctime_is_unchanged(
 ) -> None:
     """Files older than the racy window are served on their stamp alone; `touch -r`
     cannot restore the ctime, so the edited file is read and hashed again."""
-    monkeypatch.setattr(cache_module, "_RACY_NS", 0)
+    monkeypatch.setattr(cache_module, "_RACY_NS", 0, raising=False)
     target = tmp_path / "model.py"
     target.write_text(CLEAN_MODULE, encoding="utf-8")
     options = RunOptions(lint=settings_for("ML501"), cache_dir=str(tmp_path / "cache"), jobs=1)
