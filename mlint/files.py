@@ -73,8 +73,11 @@ class _GitIgnore:
         """Read ``directory/.gitignore``; an unreadable one is skipped (the walk warns)."""
         if directory in self._specs:
             return
+        ignore_file = directory / ".gitignore"
         try:
-            text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+            if not ignore_file.is_file():  # a FIFO would block the read
+                return
+            text = ignore_file.read_text(encoding="utf-8", errors="replace")
             import pathspec  # only when there is a .gitignore: it costs 0.1 s to import
         except (OSError, ImportError):
             return

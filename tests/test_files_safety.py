@@ -39,6 +39,9 @@ def umask_022() -> Iterator[None]:
 
 def test_a_fifo_named_py_is_skipped_and_never_blocks(project: Path) -> None:
     os.mkfifo(project / "pipe.py")
+    sub = project / "sub"
+    sub.mkdir()
+    os.mkfifo(sub / ".gitignore")
     shutil.copy(BAD, project / "bad.py")
     walked = spawn("check", "--no-cache", ".", cwd=project)
     assert walked.returncode == 1
