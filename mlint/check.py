@@ -1,4 +1,4 @@
-"""``mlint check``: from parsed flags to an exit code."""
+"""``mlint check``: from the parsed flags (``CheckOptions``) to an exit code."""
 
 from __future__ import annotations
 
@@ -7,14 +7,23 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from mlint.types import Applicability, ConfigError, FileResult, Overrides, Settings
+from mlint.types import (
+    Applicability,
+    CheckOptions,
+    ConfigError,
+    FileResult,
+    Mode,
+    Overrides,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from mlint.baseline import Entry
+    from mlint.report import ReportContext
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 
@@ -30,22 +39,22 @@ def _warn(message: str) -> None:
     click.echo(f"mlint: error: {message}", err=True)
 
 
-def _overrides(flags: dict[str, Any]) -> Overrides:
+def _overrides(options: CheckOptions) -> Overrides:
     return Overrides(
-        select=_split(flags["select"]) or None,
-        extend_select=_split(flags["extend_select"]),
-        ignore=_split(flags["ignore"]),
-        per_file_ignores=list(flags["per_file_ignores"]),
-        fixable=_split(flags["fixable"]) or None,
-        unfixable=_split(flags["unfixable"]),
-        exclude=_split(flags["exclude"]) or None,
-        extend_exclude=_split(flags["extend_exclude"]),
-        respect_gitignore=flags["respect_gitignore"],
-        force_exclude=flags["force_exclude"],
-        output_format=flags["output_format"],
-        cache_dir=flags["cache_dir"],
-        unsafe_fixes=flags["unsafe_fixes"],
-        ignore_noqa=flags["ignore_noqa"],
+        select=_split(options.select) or None,
+        extend_select=_split(options.extend_select),
+        ignore=_split(options.ignore),
+        per_file_ignores=list(options.per_file_ignores),
+        fixable=_split(options.fixable) or None,
+        unfixable=_split(options.unfixable),
+        exclude=_split(options.exclude) or None,
+        extend_exclude=_split(options.extend_exclude),
+        respect_gitignore=options.respect_gitignore,
+        force_exclude=options.force_exclude,
+        output_format=options.output_format,
+        cache_dir=options.cache_dir,
+        unsafe_fixes=options.unsafe_fixes,
+        ignore_noqa=options.ignore_noqa,
     )
 
 
@@ -57,9 +66,9 @@ def _use_color(choice: str, stream: TextIO) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
-def run_check(flags: dict[str, Any]) -> int:
+def run_check(options: CheckOptions) -> int:
     try:
-        return _run_check(flags)
+        return _run_check(options)
     except ConfigError as exc:
         _warn(str(exc))
         return EXIT_ERROR
@@ -70,44 +79,43 @@ def run_check(flags: dict[str, Any]) -> int:
         return EXIT_ERROR
 
 
-def _run_check(flags: dict[str, Any]) -> int:
-    paths: list[str] = list(flags["paths"]) or ["."]
-    config_file = Path(flags["config_file"]) if flags["config_file"] else None
+def _run_check(options: CheckOptions) -> int:
+    paths: list[str] = list(options.paths) or ["."]
+    config_file = Path(options.config_file) if options.config_file else None
     search_from = Path(paths[0]) if paths[0] != "-" and Path(paths[0]).exists() else None
     from mlint.cache import load_settings
 
     settings = load_settings(
         config_file,
-        _overrides(flags),
-        isolated=flags["isolated"],
+        _overrides(options),
+        isolated=options.isolated,
         search_from=search_from,
         # `--no-cache` neither reads nor writes anything under the cache directory.
-        use_cache=not flags["no_cache"],
+        use_cache=not options.no_cache,
     )
-    if flags["show_settings"]:
+    if options.show_settings:
         click.echo(settings.describe())
         return EXIT_CLEAN
-    fix = flags["fix"] or flags["fix_only"]
-    mode = "diff" if flags["diff"] else ("fix" if fix else "check")
-    if flags["add_noqa"] and mode != "check":
+    mode = options.mode
+    if options.add_noqa and mode != "check":
         _warn("--add-noqa cannot be combined with --fix or --diff")
         return EXIT_ERROR
-    baseline_problem = _baseline_usage(flags, mode, paths)
+    baseline_problem = _baseline_usage(options, mode, paths)
     if baseline_problem:
         _warn(baseline_problem)
         return EXIT_ERROR
     baseline = None
-    if flags.get("baseline"):
+    if options.baseline:
         from mlint.baseline import BaselineError, load
 
         try:
-            baseline = load(flags["baseline"])
+            baseline = load(options.baseline)
         except BaselineError as exc:
             _warn(str(exc))
             return EXIT_ERROR
 
     if paths == ["-"]:
-        return _check_stdin(flags, settings, mode)
+        return _check_stdin(options, settings, mode)
 
     from mlint.files import DiscoveryWarning, discover
 
@@ -129,7 +137,7 @@ def _run_check(flags: dict[str, Any]) -> int:
     if not files and not bad_paths:
         # As ruff says it: an excluded or gitignored tree must not look like a clean one.
         click.echo("mlint: warning: No Python files found under the given path(s)", err=True)
-    if flags["show_files"]:
+    if options.show_files:
         for path in sorted(files):
             click.echo(path)
         return EXIT_CLEAN
@@ -140,35 +148,37 @@ def _run_check(flags: dict[str, Any]) -> int:
         from mlint.files import remove_stale_temps
 
         remove_stale_temps(files)  # left by a run killed in the middle of a write
-    options = RunOptions(
+    run_options = RunOptions(
         lint=settings.lint,
-        mode=mode,  # type: ignore[arg-type]
-        cache_dir=None if flags["no_cache"] or mode != "check" else settings.cache_dir,
-        jobs=flags["jobs"],
+        mode=mode,
+        cache_dir=None if options.no_cache or mode != "check" else settings.cache_dir,
+        jobs=options.jobs,
     )
     progress = _Progress(len(files)) if sys.stderr.isatty() and len(files) > 50 else None
-    results = sorted(run(files, options, progress.step if progress else None), key=lambda r: r.path)
+    results = sorted(
+        run(files, run_options, progress.step if progress else None), key=lambda r: r.path
+    )
     if progress:
         progress.done()
     for result in results:
         if result.error:
             _warn(f"{result.path}: {result.error}")
-    if flags.get("write_baseline"):
-        return _write_baseline(results, flags["write_baseline"], settings)
-    if baseline is not None:
-        filtered = _apply_baseline(results, baseline, flags, settings)
+    if options.write_baseline:
+        return _write_baseline(results, options.write_baseline, settings)
+    if baseline is not None and options.baseline:
+        filtered = _apply_baseline(results, baseline, options.baseline, options, settings)
         if filtered is None:
             return EXIT_ERROR
         results = filtered
-    if flags["add_noqa"]:
+    if options.add_noqa:
         return _add_noqa(results)
-    return _report(results, flags, settings, mode, bad_paths)
+    return _report(results, options, settings, mode, bad_paths)
 
 
-def _baseline_usage(flags: dict[str, Any], mode: str, paths: Sequence[str]) -> str | None:
+def _baseline_usage(options: CheckOptions, mode: Mode, paths: Sequence[str]) -> str | None:
     """Why the baseline flags cannot be used as given, or None."""
-    baseline, write = flags.get("baseline"), flags.get("write_baseline")
-    if flags.get("prune_baseline") and not baseline:
+    baseline, write = options.baseline, options.write_baseline
+    if options.prune_baseline and not baseline:
         return "--prune-baseline needs --baseline FILE"
     if (baseline or write) and paths == ["-"]:
         return "--baseline and --write-baseline need file paths, not `-`"
@@ -199,12 +209,15 @@ def _entries(count: int) -> str:
 
 
 def _apply_baseline(
-    results: list[FileResult], entries: list[Entry], flags: dict[str, Any], settings: Settings
+    results: list[FileResult],
+    entries: list[Entry],
+    target: str,
+    options: CheckOptions,
+    settings: Settings,
 ) -> list[FileResult] | None:
     """Keep the diagnostics the baseline does not know; report stale entries on stderr."""
     from mlint.baseline import BaselineError, apply, save
 
-    target = flags["baseline"]
     outcome = apply(
         results,
         entries,
@@ -213,7 +226,7 @@ def _apply_baseline(
         keep_unchanged=settings.output_format == "sarif",
     )
     stale = outcome.stale
-    if stale and flags["prune_baseline"]:
+    if stale and options.prune_baseline:
         gone = set(stale)
         try:
             save(target, [e for e in entries if e not in gone])
@@ -221,7 +234,7 @@ def _apply_baseline(
             _warn(str(exc))
             return None
         click.echo(f"mlint: removed {_entries(len(stale))} from {target}.", err=True)
-    elif stale and not flags["silent"]:
+    elif stale and not options.silent:
         shown = 20
         header = f"mlint: {_entries(len(stale))} in {target} no longer match (fixed or changed);"
         lines = [f"{header} `--prune-baseline` removes them:"]
@@ -232,11 +245,11 @@ def _apply_baseline(
     return outcome.results
 
 
-def _check_stdin(flags: dict[str, Any], settings: Settings, mode: str) -> int:
+def _check_stdin(options: CheckOptions, settings: Settings, mode: Mode) -> int:
     from mlint.files import SourceError, decode
     from mlint.runner import _lint_text
 
-    path = flags["stdin_filename"] or "-"
+    path = options.stdin_filename or "-"
     try:
         text = decode(sys.stdin.buffer.read(), path).text
     except SourceError as exc:
@@ -246,13 +259,13 @@ def _check_stdin(flags: dict[str, Any], settings: Settings, mode: str) -> int:
     if mode == "fix":
         # ruff's convention: with `-`, the fixed source goes to standard output.
         sys.stdout.write(result.fixed_source if result.fixed_source is not None else text)
-        remaining = 0 if flags["fix_only"] else len(result.diagnostics)
-        if flags["exit_zero"]:
+        remaining = 0 if options.fix_only else len(result.diagnostics)
+        if options.exit_zero:
             return EXIT_CLEAN
-        if flags["exit_non_zero_on_fix"] and result.fixes_applied:
+        if options.exit_non_zero_on_fix and result.fixes_applied:
             return EXIT_DIAGNOSTICS
         return EXIT_DIAGNOSTICS if remaining else EXIT_CLEAN
-    return _report([result], flags, settings, mode, 0)
+    return _report([result], options, settings, mode, 0)
 
 
 class _Progress:
@@ -294,17 +307,17 @@ def _fixable(results: Sequence[FileResult], unsafe: bool) -> int:
 
 def _report(
     results: Sequence[FileResult],
-    flags: dict[str, Any],
+    options: CheckOptions,
     settings: Settings,
-    mode: str,
+    mode: Mode,
     bad_paths: int,
 ) -> int:
-    out_file = flags["output_file"]
+    out_file = options.output_file
     if not out_file:
-        return _write_report(results, flags, settings, mode, bad_paths, sys.stdout)
+        return _write_report(results, options, settings, mode, bad_paths, sys.stdout)
     try:
         with open(out_file, "w", encoding="utf-8") as handle:
-            return _write_report(results, flags, settings, mode, bad_paths, handle)
+            return _write_report(results, options, settings, mode, bad_paths, handle)
     except OSError as exc:
         _warn(f"{out_file}: cannot write report: {exc.strerror or exc}")
         return EXIT_ERROR
@@ -312,9 +325,9 @@ def _report(
 
 def _write_report(
     results: Sequence[FileResult],
-    flags: dict[str, Any],
+    options: CheckOptions,
     settings: Settings,
-    mode: str,
+    mode: Mode,
     bad_paths: int,
     stream: TextIO,
 ) -> int:
@@ -328,8 +341,8 @@ def _write_report(
     remaining = sum(
         1 for r in results for d in r.diagnostics if d.extra.get("baseline_state") != "unchanged"
     )
-    text_format = fmt in ("full", "concise")
-    quiet = flags["quiet"] or flags["silent"]
+    text_format = fmt in ("full", "concise", "grouped")
+    quiet = options.quiet or options.silent
 
     if mode == "diff":
         import difflib
@@ -349,41 +362,41 @@ def _write_report(
                         tofile=r.path,
                     )
                 )
-        if not flags["silent"]:
+        if not options.silent:
             stream.write("".join(chunks))
             if fixed:
                 click.echo(f"\nWould fix {fixed} error{'s' if fixed != 1 else ''}.", err=True)
-        if flags["exit_zero"]:
+        if options.exit_zero:
             return EXIT_CLEAN
         return EXIT_DIAGNOSTICS if fixed or errors else EXIT_CLEAN
 
-    shown = [] if flags["fix_only"] else list(results)
+    shown = [] if options.fix_only else list(results)
     context = ReportContext(
-        color=_use_color(flags["color"], stream) and text_format,
-        show_fixes=flags["show_fixes"],
+        color=_use_color(options.color, stream) and text_format,
+        show_fixes=options.show_fixes,
         unsafe_fixes=unsafe,
         project_root=settings.project_root,
     )
-    if not flags["silent"]:
-        if flags["statistics"]:
+    if not options.silent:
+        if options.statistics:
             stream.write(_statistics(shown, context, fmt))
         else:
             stream.write(render(fmt, shown, context))
         if text_format and not quiet:
-            stream.write(_summary(results, fixed, remaining, mode, flags, unsafe))
-        if flags["show_fixes"] and mode == "fix" and fixed and not quiet:
+            stream.write(_summary(results, fixed, remaining, mode, options, unsafe))
+        if options.show_fixes and mode == "fix" and fixed and not quiet:
             stream.write(_fix_listing(results))
 
-    if flags["exit_zero"]:
+    if options.exit_zero:
         return EXIT_CLEAN
-    if flags["exit_non_zero_on_fix"] and fixed:
+    if options.exit_non_zero_on_fix and fixed:
         return EXIT_DIAGNOSTICS
-    if flags["fix_only"]:
+    if options.fix_only:
         return EXIT_DIAGNOSTICS if errors else EXIT_CLEAN
     return EXIT_DIAGNOSTICS if remaining or errors else EXIT_CLEAN
 
 
-def _statistics(results: Sequence[FileResult], context: Any, fmt: str) -> str:
+def _statistics(results: Sequence[FileResult], context: ReportContext, fmt: str) -> str:
     from mlint.report.common import fix_marker
 
     counts: Counter[tuple[str, str]] = Counter()
@@ -397,28 +410,35 @@ def _statistics(results: Sequence[FileResult], context: Any, fmt: str) -> str:
         import json
 
         data = [
-            {"code": code, "name": name, "count": n, "fixable": fixable[code] == n}
-            for (code, name), n in counts.most_common()
+            {"code": code, "name": name, "count": n, "fixable_count": fixable[code]}
+            for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         return json.dumps(data, indent=2) + "\n"
     width = max((len(str(n)) for n in counts.values()), default=1)
     return "".join(
-        f"{n:>{width}}\t{code}\t{'[*] ' if fixable[code] == n else ''}{name}\n"
+        f"{n:>{width}}\t{code}\t{_fixability(fixable[code], n)} {name}\n"
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
+
+
+def _fixability(fixable: int, count: int) -> str:
+    """ruff's statistics marker: ``[*]`` all fixable, ``[~]`` some, ``[ ]`` none."""
+    if fixable == count:
+        return "[*]"
+    return "[~]" if fixable else "[ ]"
 
 
 def _summary(
     results: Sequence[FileResult],
     fixed: int,
     remaining: int,
-    mode: str,
-    flags: dict[str, Any],
+    mode: Mode,
+    options: CheckOptions,
     unsafe: bool,
 ) -> str:
     lines = []
     total = fixed + remaining
-    if flags["fix_only"]:
+    if options.fix_only:
         if fixed:
             lines.append(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
         return "\n".join(lines) + ("\n" if lines else "")

@@ -41,16 +41,43 @@ def main() -> None:
 @click.option("--unfixable", multiple=True, help="Rules whose fixes are never applied.")
 @click.option("--exclude", multiple=True, help="Replace the excluded path patterns.")
 @click.option("--extend-exclude", multiple=True, help="Add excluded path patterns.")
-@click.option("--respect-gitignore/--no-respect-gitignore", default=None)
-@click.option("--force-exclude/--no-force-exclude", default=None)
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip files that .gitignore matches (default: on).",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply excludes also to paths named on the command line.",
+)
 @click.option(
     "--output-format",
     type=click.Choice(
-        ["full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "pylint"]
+        [
+            "full",
+            "concise",
+            "grouped",
+            "json",
+            "json-lines",
+            "github",
+            "gitlab",
+            "sarif",
+            "junit",
+            "pylint",
+            "rdjson",
+        ]
     ),
     default=None,
+    help="How to print diagnostics (default: full).",
 )
-@click.option("-o", "--output-file", type=click.Path(dir_okay=False), default=None)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
 @click.option("--statistics", is_flag=True, help="Count diagnostics per rule.")
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa` to every line with a diagnostic.")
 @click.option(
@@ -70,35 +97,50 @@ def main() -> None:
 )
 @click.option("--ignore-noqa", is_flag=True, help="Report diagnostics even where suppressed.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-@click.option("--cache-dir", default=None)
-@click.option("--config", "config_file", type=click.Path(), default=None)
+@click.option("--cache-dir", default=None, help="Where to keep the cache (default: .mlint_cache).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(),
+    default=None,
+    help="Use this pyproject.toml or mlint.toml instead of the closest one.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--stdin-filename", default=None, help="The path to report for `-` input.")
 @click.option("--show-settings", is_flag=True, help="Print the resolved settings and exit.")
 @click.option("--show-files", is_flag=True, help="Print the files that would be linted and exit.")
 @click.option("-j", "--jobs", type=int, default=0, help="Worker processes (default: all cores).")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    help="Colour the output (default: auto, off with NO_COLOR or when not a terminal).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print diagnostics only, no summary.")
 @click.option("-s", "--silent", is_flag=True, help="Print nothing; only the exit code speaks.")
 def check(**flags: Any) -> None:
     """Lint PATHS (files or directories; `-` reads standard input)."""
     from mlint.check import run_check
+    from mlint.types import CheckOptions
 
-    sys.exit(run_check(flags))
+    sys.exit(run_check(CheckOptions(**flags)))
 
 
 @main.command()
 @click.argument("rule", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Every rule.")
 @click.option(
-    "--output-format", type=click.Choice(["markdown", "json", "text"]), default="markdown"
+    "--output-format",
+    type=click.Choice(["markdown", "json", "text"]),
+    default="markdown",
+    help="How to print the explanation.",
 )
 def rule(rule: str | None, show_all: bool, output_format: str) -> None:
     """Explain RULE (a code or a name), or every rule with --all."""
     import json
 
     from mlint.docs import rule_json, rule_markdown
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     registry = all_rules()
     if show_all:
@@ -125,7 +167,7 @@ def rule(rule: str | None, show_all: bool, output_format: str) -> None:
 
 
 @main.command()
-@click.option("--cache-dir", default=None)
+@click.option("--cache-dir", default=None, help="The cache directory to remove.")
 def clean(cache_dir: str | None) -> None:
     """Remove the cache directory, and `.mlint_cache` folders below the current one.
 

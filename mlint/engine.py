@@ -6,7 +6,8 @@ import sys
 from functools import cache, lru_cache
 from typing import Any
 
-from mlint.rule import FileContext, Rule, all_rules
+from mlint.rule import FileContext, Rule
+from mlint.rules import all_rules
 from mlint.types import Applicability, Diagnostic, LintSettings, Location
 
 # Rules the engine itself reports; they never join the traversal.

@@ -1,10 +1,10 @@
-"""The ``Rule`` base class, the per-file context rules see, and the registry."""
+"""The ``Rule`` base class, the per-file context rules see, and the ``@register`` marker."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import libcst as cst
 
@@ -147,6 +147,10 @@ class Rule:
     # Dataclasses, not pydantic models, so linting never imports pydantic; the settings
     # validate them with pydantic (set ``__pydantic_config__ = {"extra": "forbid"}``).
     options_model: ClassVar[type[Any] | None] = None
+    # On without configuration? A rule is default only when its judged sample on real
+    # application code (benchmarks/realworld/) is at least 90% worth acting on; the others
+    # are opt-in: enabled by code, name, prefix or ``ALL``.
+    default: ClassVar[bool] = True
 
     def __init__(self, context: FileContext, options: Any = None) -> None:
         self.context = context
@@ -185,19 +189,17 @@ class Rule:
         return inspect.cleandoc(cls.__doc__ or "")
 
 
-REGISTRY: dict[str, type[Rule]] = {}
+_REGISTERED = "__mlint_registered__"
+
+RuleT = TypeVar("RuleT", bound=type[Rule])
 
 
-def register(rule: type[Rule]) -> type[Rule]:
-    """Class decorator adding a rule to the registry."""
-    if rule.code in REGISTRY:
-        raise ValueError(f"duplicate rule code {rule.code}")
-    REGISTRY[rule.code] = rule
+def register(rule: RuleT) -> RuleT:
+    """Class decorator marking a rule for discovery by ``mlint.rules.all_rules``."""
+    setattr(rule, _REGISTERED, True)
     return rule
 
 
-def all_rules() -> dict[str, type[Rule]]:
-    """Every registered rule by code, importing the rule modules on first use."""
-    import mlint.rules  # noqa: F401  (registers on import)
-
-    return dict(sorted(REGISTRY.items()))
+def is_registered(cls: type) -> bool:
+    """Whether ``cls`` itself (not a base class) carries ``@register``."""
+    return vars(cls).get(_REGISTERED) is True

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from mlint.types import FileResult, LintSettings
+from mlint.types import FileResult, LintSettings, Mode
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
-
-Mode = Literal["check", "fix", "diff"]
 
 
 @dataclass(frozen=True)

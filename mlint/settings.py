@@ -25,7 +25,17 @@ __all__ = [
 ]
 
 OutputFormat = Literal[
-    "full", "concise", "json", "json-lines", "github", "gitlab", "sarif", "junit", "pylint"
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "github",
+    "gitlab",
+    "sarif",
+    "junit",
+    "pylint",
+    "rdjson",
 ]
 OUTPUT_FORMATS: tuple[str, ...] = OutputFormat.__args__  # type: ignore[attr-defined]
 
@@ -186,7 +196,7 @@ def resolve_selection(
 def _validate_rule_options(
     rules: Mapping[str, dict[str, Any]], where: str, codes_by_name: Mapping[str, str]
 ) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     registry = all_rules()
     out: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
@@ -230,7 +240,7 @@ def resolve_settings(
     search_from: Path | None = None,
 ) -> Settings:
     """Build the run's ``Settings`` from the discovered or given config file and the flags."""
-    from mlint.manifest import RULE_NAMES
+    from mlint.manifest import OPT_IN, RULE_NAMES
 
     path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
     if config_file is not None and not config_file.is_file():
@@ -245,7 +255,8 @@ def resolve_settings(
     codes_by_name.update({code: code for code in RULE_NAMES})
 
     select = overrides.select if overrides.select is not None else file_config.select
-    select = select if select is not None else ["ALL"]
+    # Without a `select`, the default set: every rule but the opt-in ones.
+    select = select if select is not None else sorted(set(RULE_NAMES) - OPT_IN)
     try:
         enabled = resolve_selection(
             select,

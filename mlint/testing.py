@@ -22,7 +22,7 @@ def expected_markers(source: str) -> list[tuple[int, str]]:
 
 def settings_for(code: str, unsafe: bool = False, root: Path | None = None) -> LintSettings:
     """Every rule enabled (rules interact, e.g. through ``noqa``); only ``code``'s fixes apply."""
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     return LintSettings(
         enabled=frozenset(all_rules()),

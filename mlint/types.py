@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+# What one run does to the files: report, write the fixes, or print them as a diff.
+Mode = Literal["check", "fix", "diff"]
 
 
 class Applicability(str, enum.Enum):
@@ -46,6 +49,10 @@ class Location:
     column: int
 
 
+# Codes whose diagnostics are errors (the file does not parse), not rule findings.
+ERROR_CODES = frozenset({"ML001", "ML003"})
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     path: str
@@ -64,6 +71,11 @@ class Diagnostic:
     @property
     def fixable(self) -> bool:
         return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY_ONLY
+
+    @property
+    def severity(self) -> str:
+        """``error`` for a file mlint could not parse, ``warning`` for every rule's finding."""
+        return "error" if self.code in ERROR_CODES else "warning"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.start.line, self.start.column, self.code)
@@ -200,3 +212,55 @@ class Overrides:
     cache_dir: str | None = None
     unsafe_fixes: bool | None = None
     ignore_noqa: bool = False
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The flags of ``mlint check`` as given on the command line; ``None`` means "not given".
+
+    Built once by the CLI; settings-like flags become ``Overrides`` for the configuration.
+    """
+
+    paths: tuple[str, ...] = ()
+    fix: bool = False
+    unsafe_fixes: bool | None = None
+    show_fixes: bool = False
+    diff: bool = False
+    fix_only: bool = False
+    exit_zero: bool = False
+    exit_non_zero_on_fix: bool = False
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[str, ...] = ()
+    fixable: tuple[str, ...] = ()
+    unfixable: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool | None = None
+    force_exclude: bool | None = None
+    output_format: str | None = None
+    output_file: str | None = None
+    statistics: bool = False
+    add_noqa: bool = False
+    baseline: str | None = None
+    write_baseline: str | None = None
+    prune_baseline: bool = False
+    ignore_noqa: bool = False
+    no_cache: bool = False
+    cache_dir: str | None = None
+    config_file: str | None = None
+    isolated: bool = False
+    stdin_filename: str | None = None
+    show_settings: bool = False
+    show_files: bool = False
+    jobs: int = 0
+    color: str = "auto"
+    quiet: bool = False
+    silent: bool = False
+
+    @property
+    def mode(self) -> Mode:
+        if self.diff:
+            return "diff"
+        return "fix" if self.fix or self.fix_only else "check"

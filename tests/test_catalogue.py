@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlint.docs import MANIFEST, catalogue, manifest_source
-from mlint.rule import all_rules
+from mlint.rules import all_rules
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 HEADINGS = (

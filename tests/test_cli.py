@@ -146,6 +146,8 @@ def test_stdin_with_filename() -> None:
         "--output-format",
         "concise",
         "--isolated",
+        "--select",
+        "ML501",
         stdin=source,
     )
     assert result.returncode == 1
@@ -216,7 +218,7 @@ def test_statistics(project: Path) -> None:
     shutil.copy(BAD, project / "bad.py")
     result = run_mlint("check", "--no-cache", "--statistics", "bad.py", cwd=project)
     assert result.returncode == 1
-    assert "7\tML501\tdirect-forward-call" in result.stdout
+    assert "7\tML501\t[~] direct-forward-call" in result.stdout
 
 
 def test_cache_makes_a_second_run_agree_and_clean_removes_it(project: Path) -> None:

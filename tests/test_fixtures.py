@@ -8,7 +8,7 @@ import pytest
 
 from mlint.engine import allowed, lint_source
 from mlint.fix import fix_source, parses
-from mlint.rule import all_rules
+from mlint.rules import all_rules
 from mlint.testing import expected_markers, settings_for
 from mlint.types import Applicability, FixAvailability
 

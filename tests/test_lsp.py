@@ -48,6 +48,15 @@ SERVER = ClientServerConfig(
 )
 
 
+# ML501 (opt-in) is the sample rule of these tests: each test's folder selects it.
+ML501_CONFIG = '[tool.mlint]\nextend-select = ["ML501"]\n'
+
+
+@pytest.fixture(autouse=True)
+def _select_ml501(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(ML501_CONFIG, encoding="utf-8")
+
+
 @pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     await lsp_client.initialize_session(
@@ -281,7 +290,7 @@ async def test_workspace_config_is_honoured(client: LanguageClient, tmp_path: Pa
     uri = open_document(client, package / "model.py", MODEL)
     assert await diagnostics_after(client, uri) == []
 
-    (tmp_path / "pyproject.toml").write_text("[tool.mlint]\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(ML501_CONFIG, encoding="utf-8")
     # Editors send `didSave` for the config file when it is open; that re-lints open files.
     config_uri = (tmp_path / "pyproject.toml").as_uri()
     relinted = await diagnostics_after(

@@ -89,7 +89,8 @@ def repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     config = {"repos": [{"repo": "local", "hooks": hooks}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     (project / "pyproject.toml").write_text(
-        '[tool.mlint]\noutput-format = "concise"\nextend-exclude = ["generated"]\n',
+        '[tool.mlint]\noutput-format = "concise"\nextend-exclude = ["generated"]\n'
+        'extend-select = ["ML501"]\n',
         encoding="utf-8",
     )
     (project / "model.py").write_text(BAD, encoding="utf-8")

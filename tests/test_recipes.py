@@ -47,19 +47,35 @@ def gitlab_commands() -> list[str]:
 
 
 def pre_commit_commands() -> list[str]:
-    """What pre-commit runs for each configured hook: the manifest's entry plus the hook's args."""
+    """What pre-commit runs for each configured hook: its entry (local hooks carry their own,
+    others take the manifest's) plus the hook's args."""
     manifest = {
         hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     }
     hooks = [hook for repo in _load(".pre-commit-config.yaml")["repos"] for hook in repo["hooks"]]
     return [
-        shlex.join([*shlex.split(manifest[h["id"]]["entry"]), *h.get("args", [])]) for h in hooks
+        shlex.join([*shlex.split(h.get("entry") or manifest[h["id"]]["entry"]), *h.get("args", [])])
+        for h in hooks
     ]
+
+
+def install_commands() -> list[str]:
+    """The `pip install` lines of the CI recipes."""
+    steps = [
+        step.get("run", "")
+        for job in _load("github-actions.yml")["jobs"].values()
+        for step in job["steps"]
+    ]
+    lines = [*steps, *_load("gitlab-ci.yml")["mlint"]["before_script"]]
+    return [line.strip() for text in lines for line in text.splitlines() if "pip install" in line]
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text("[tool.mlint]\n", encoding="utf-8")
+    # ML501 (opt-in) is the sample rule the recipes must report.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
     (tmp_path / "model.py").write_text(BAD, encoding="utf-8")
     (tmp_path / "clean.py").write_text(CLEAN, encoding="utf-8")
     return tmp_path
@@ -158,3 +174,120 @@ def test_pre_commit_hook_fixes_the_staged_files(project: Path) -> None:
         "self.proj.forward(x)", "self.proj(x)"
     )
     assert (project / "clean.py").read_text(encoding="utf-8") == CLEAN
+
+
+def test_ci_recipes_install_the_wheel_this_checkout_builds(tmp_path: Path) -> None:
+    """mlint is on no package index: the recipes install the wheel built from a checkout."""
+    from mlint import __version__
+
+    commands = install_commands()
+    assert len(commands) == 2
+    wheel = f"tools/mlint-{__version__}-py3-none-any.whl"
+    assert all(shlex.split(c)[-1] == wheel for c in commands), commands
+    pytest.importorskip("hatchling")
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "tools"),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / wheel).is_file(), sorted(p.name for p in (tmp_path / "tools").iterdir())
+    # The wheel carries a working mlint (installed without touching this environment).
+    site = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(tmp_path / wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (tmp_path / "model.py").write_text(BAD, encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlint",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "ML501",
+            "model.py",
+        ],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1 and "ML501" in result.stdout, result.stdout + result.stderr
+
+
+def test_pre_commit_recipe_runs_as_written(tmp_path: Path) -> None:
+    """The recipe file itself, in a throwaway repo, run by the real pre-commit."""
+    pytest.importorskip("pre_commit")
+    import os
+    import shutil
+    import stat
+
+    if shutil.which("git") is None:  # pragma: no cover
+        pytest.skip("git is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "mlint"  # the `mlint` on PATH where the user commits: this checkout's
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m mlint "$@"\n', encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(RECIPES / ".pre-commit-config.yaml", project / ".pre-commit-config.yaml")
+    (project / "model.py").write_text(BAD, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "NO_COLOR": "1",
+    }
+    subprocess.run(["git", "init", "-q"], cwd=project, env=env, check=True)
+    subprocess.run(["git", "add", "."], cwd=project, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr  # files were modified
+    assert "mlint (fix)" in result.stdout
+    assert (project / "model.py").read_text(encoding="utf-8") == BAD.replace(
+        "self.proj.forward(x)", "self.proj(x)"
+    )

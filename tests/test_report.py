@@ -115,6 +115,8 @@ def test_every_format_is_covered() -> None:
         "sarif",
         "junit",
         "pylint",
+        "grouped",
+        "rdjson",
     }
 
 
@@ -143,13 +145,17 @@ def test_full_shows_a_code_frame_under_each_header(project: Path) -> None:
     assert f"Found {MARKED} errors." in out
 
 
-def test_full_show_fixes_prints_the_fix_as_a_diff(project: Path) -> None:
-    out = _report(project, "full", "--show-fixes")
+def test_full_prints_each_fix_as_a_diff_and_flags_unsafe_ones(project: Path) -> None:
+    out = _report(project, "full")
     assert "Safe fix" in out and "Unsafe fix" in out
     assert "12    |-        h = self.proj.forward(x)  # expect: ML501" in out
     assert "   12 |+        h = self.proj(x)  # expect: ML501" in out
-    without = _report(project, "full")
-    assert "Safe fix" not in without and "|+" not in without
+    blocks = out.split("\n\n")
+    unsafe = [b for b in blocks if "Unsafe fix" in b or "unsafe fix and may change" in b]
+    assert unsafe and all("--unsafe-fixes" in out for b in unsafe)
+    # The note sits with the unsafe diagnostic only, never under a safe one.
+    notes = out.count("This is an unsafe fix and may change runtime behavior")
+    assert notes == out.count("Unsafe fix\n")
 
 
 def test_json_round_trips_like_ruff(project: Path) -> None:
@@ -164,9 +170,12 @@ def test_json_round_trips_like_ruff(project: Path) -> None:
         "fix",
         "location",
         "message",
+        "name",
         "noqa_row",
+        "severity",
         "url",
     }
+    assert first["name"] == "direct-forward-call" and first["severity"] == "warning"
     assert first["filename"] == str(project / "bad.py")
     assert first["code"] == "ML501" and first["cell"] is None and first["noqa_row"] == 12
     assert first["url"].endswith("ML501.md")

@@ -11,6 +11,7 @@ from mlint.types import FileResult
 MODULES = {
     "full": "full",
     "concise": "concise",
+    "grouped": "grouped",
     "json": "json_format",
     "json-lines": "json_lines",
     "github": "github",
@@ -18,6 +19,7 @@ MODULES = {
     "sarif": "sarif",
     "junit": "junit",
     "pylint": "pylint",
+    "rdjson": "rdjson",
 }
 
 

@@ -62,6 +62,19 @@ def project_path(path: str, project_root: str) -> str:
     return rel.replace(os.sep, "/")
 
 
+def ci_path(path: str, variable: str, fallback_root: str | None = None) -> str:
+    """``path`` relative to the directory CI names in ``variable`` when set.
+
+    Otherwise relative to ``fallback_root`` (the project root) when given, or as displayed.
+    """
+    root = os.environ.get(variable)
+    if root:
+        return project_path(path, root)
+    if fallback_root is not None:
+        return project_path(path, fallback_root)
+    return display_path(path)
+
+
 def fingerprints(results: Sequence[FileResult], project_root: str) -> list[str]:
     """A stable id per diagnostic (in report order) that survives unrelated line shifts.
 

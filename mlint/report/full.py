@@ -19,6 +19,14 @@ _FIX_LABEL = {
     Applicability.DISPLAY_ONLY: "Display-only fix",
 }
 
+_FIX_NOTE = {
+    Applicability.UNSAFE: (
+        "This is an unsafe fix and may change runtime behavior; "
+        "apply it with `--fix --unsafe-fixes`"
+    ),
+    Applicability.DISPLAY_ONLY: "This fix is shown for review only and is never applied",
+}
+
 
 def _width(text: str) -> int:
     """Terminal cells ``text`` takes once tabs are expanded (wide characters count twice)."""
@@ -171,10 +179,14 @@ def render_diagnostic(diag: Diagnostic, sources: Sources, context: ReportContext
     if frame is not None:
         out += frame.render()
     fix = diag.fix
+    prefix = f"{' ' * frame.gutter} = " if frame is not None else "  = "
     if fix is not None and fix.message:
-        prefix = f"{' ' * frame.gutter} = " if frame is not None else "  = "
         out.append(f"{prefix}{paint('help', 'cyan', context)}: {fix.message}")
-    if fix is not None and context.show_fixes:
+    if fix is not None:
+        note = _FIX_NOTE.get(fix.applicability)
+        if note:
+            out.append(f"{prefix}{paint('note', 'cyan', context)}: {note}")
+        # What the fix would change, as ruff shows it: the reader reviews it before --fix.
         edit_lines = sources.edits_resolvable(diag)
         if edit_lines is not None:
             diff = _fix_diff(fix, edit_lines, context)

@@ -7,17 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlint.report import ReportContext
-from mlint.report.common import fingerprints, project_path
+from mlint.report.common import ci_path, fingerprints
+from mlint.report.sources import Sources
 from mlint.types import FileResult
+
+# As ruff does: paths relative to the checkout GitLab CI runs in.
+PROJECT_DIR = "CI_PROJECT_DIR"
 
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
     # Line-independent fingerprints: GitLab keys "new" vs "resolved" findings on them.
     prints = iter(fingerprints(results, context.project_root))
+    sources = Sources(list(results))
     issues: list[dict[str, Any]] = []
     for result in results:
         for diag in result.diagnostics:
-            cell = f" (cell {diag.cell})" if diag.cell is not None else ""
+            cell = f" (cell {diag.cell}, line {diag.start.line})" if diag.cell is not None else ""
+            # GitLab shows the lines of the file on disk: for a notebook, the JSON lines.
+            begin, end = sources.file_lines(diag) or (1, 1)
             issues.append(
                 {
                     "type": "issue",
@@ -27,8 +34,8 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                     "fingerprint": next(prints),
                     "severity": "major",
                     "location": {
-                        "path": project_path(diag.path, context.project_root),
-                        "lines": {"begin": diag.start.line, "end": diag.end.line},
+                        "path": ci_path(diag.path, PROJECT_DIR, context.project_root),
+                        "lines": {"begin": begin, "end": end},
                     },
                 }
             )

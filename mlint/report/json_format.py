@@ -45,7 +45,9 @@ def diagnostic_json(diag: Diagnostic, sources: Sources) -> dict[str, Any]:
         "fix": fix,
         "location": _location(diag.start),
         "message": diag.message,
+        "name": diag.name,
         "noqa_row": diag.noqa_line or None,
+        "severity": diag.severity,
         "url": rule_url(diag.code),
     }
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from mlint.report import ReportContext
 from mlint.report.common import display_path
-from mlint.types import FileResult
+from mlint.report.sources import Sources
+from mlint.types import Diagnostic, FileResult
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -18,7 +19,16 @@ def _clean(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
+def _position(diag: Diagnostic, sources: Sources) -> dict[str, str]:
+    """``line``/``column`` in the file on disk; for a notebook, the JSON line, no column."""
+    if diag.cell is None:
+        return {"line": str(diag.start.line), "column": str(diag.start.column)}
+    span = sources.file_lines(diag)
+    return {"line": str(span[0])} if span is not None else {}
+
+
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    sources = Sources(list(results))
     flagged = [r for r in results if r.diagnostics]
     total = sum(len(r.diagnostics) for r in flagged)
     root = ET.Element(
@@ -49,8 +59,7 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                 "testcase",
                 name=f"mlint.{diag.code}",
                 classname=path,
-                line=str(diag.start.line),
-                column=str(diag.start.column),
+                attrib=_position(diag, sources),
             )
             where = f"cell {diag.cell}, " if diag.cell is not None else ""
             message = _clean(diag.message)

@@ -6,17 +6,23 @@ from collections.abc import Sequence
 
 from mlint.report import ReportContext
 from mlint.report.common import display_path
+from mlint.report.sources import Sources
 from mlint.types import FileResult
 
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
+    sources = Sources(list(results))
     lines = []
     for result in results:
         for diag in result.diagnostics:
-            # Parsers expect `path:line:`, so a notebook's cell goes into the message.
-            cell = f" (cell {diag.cell})" if diag.cell is not None else ""
+            # Parsers expect `path:line:` of the file on disk: for a notebook the JSON line
+            # holding the cell's line, and the cell and its line go into the message.
+            line = diag.start.line
+            cell = ""
+            if diag.cell is not None:
+                line = (sources.file_lines(diag) or (1, 1))[0]
+                cell = f" (cell {diag.cell}, line {diag.start.line})"
             lines.append(
-                f"{display_path(diag.path)}:{diag.start.line}: [{diag.code}({diag.name})] "
-                f"{diag.message}{cell}"
+                f"{display_path(diag.path)}:{line}: [{diag.code}({diag.name})] {diag.message}{cell}"
             )
     return "".join(line + "\n" for line in lines)

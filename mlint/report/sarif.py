@@ -33,7 +33,7 @@ def _what_it_does(documentation: str) -> str:
 
 def _rule(code: str, example: Diagnostic) -> dict[str, Any]:
     from mlint.docs import rule_markdown, rule_url
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     rule = all_rules().get(code)
     if rule is None:
@@ -92,6 +92,25 @@ def _fixes(diag: Diagnostic, sources: Sources, artifact: dict[str, str]) -> list
     ]
 
 
+def _region(diag: Diagnostic, sources: Sources) -> dict[str, int]:
+    """The flagged span in the file on disk; for a notebook, the JSON lines of the cell's lines."""
+    if diag.cell is None:
+        return {
+            "startLine": diag.start.line,
+            "startColumn": diag.start.column,
+            "endLine": diag.end.line,
+            "endColumn": diag.end.column,
+        }
+    first, last = sources.file_lines(diag) or (1, 1)
+    return {"startLine": first, "endLine": last}
+
+
+def _message(diag: Diagnostic) -> str:
+    if diag.cell is None:
+        return diag.message
+    return f"{diag.message} (cell {diag.cell}, line {diag.start.line})"
+
+
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
     sources = Sources(list(results))
     prints = iter(fingerprints(results, context.project_root))
@@ -110,17 +129,12 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                 "ruleId": diag.code,
                 "ruleIndex": rule_index[diag.code],
                 "level": "error",
-                "message": {"text": diag.message},
+                "message": {"text": _message(diag)},
                 "locations": [
                     {
                         "physicalLocation": {
                             "artifactLocation": artifact,
-                            "region": {
-                                "startLine": diag.start.line,
-                                "startColumn": diag.start.column,
-                                "endLine": diag.end.line,
-                                "endColumn": diag.end.column,
-                            },
+                            "region": _region(diag, sources),
                         }
                     }
                 ],
@@ -133,7 +147,7 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
             if baseline:
                 item["baselineState"] = baseline
             if diag.cell is not None:
-                item["properties"] = {"cell": diag.cell}
+                item["properties"] = {"cell": diag.cell, "cellLine": diag.start.line}
             sarif_results.append(item)
 
     root_uri = Path(os.path.abspath(context.project_root)).as_uri().rstrip("/") + "/"

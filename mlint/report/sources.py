@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mlint.lines import LINE_BREAK, LineOffsets
 from mlint.types import Diagnostic, FileResult, Location
+
+if TYPE_CHECKING:
+    from mlint.report.ipynb import NotebookLines
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Sources:
         self._given = {r.path: r.source for r in results if r.source is not None}
         self._files: dict[str, SourceLines | None] = {}
         self._notebooks: dict[str, list[SourceLines] | None] = {}
+        self._notebook_lines: dict[str, NotebookLines | None] = {}
 
     def text(self, path: str) -> str | None:
         if path in self._given:
@@ -76,6 +81,27 @@ class Sources:
     def edits_resolvable(self, diag: Diagnostic) -> SourceLines | None:
         """The text a fix's character offsets index into, when known (not for notebooks)."""
         return None if diag.cell is not None else self.file(diag.path)
+
+    def file_lines(self, diag: Diagnostic) -> tuple[int, int] | None:
+        """The diagnostic's first and last line in the file on disk.
+
+        For a notebook, the lines of the ``.ipynb`` JSON that hold the cell's source
+        lines; ``None`` when they cannot be found.
+        """
+        if diag.cell is None:
+            return diag.start.line, diag.end.line
+        if diag.path not in self._notebook_lines:
+            from mlint.report.ipynb import NotebookLines
+
+            self._notebook_lines[diag.path] = NotebookLines.of(self.text(diag.path))
+        lines = self._notebook_lines[diag.path]
+        if lines is None:
+            return None
+        first = lines.file_line(diag.cell, diag.start.line)
+        last = lines.file_line(diag.cell, diag.end.line)
+        if first is None or last is None:
+            return None
+        return first, last
 
     def _cells(self, path: str) -> list[SourceLines] | None:
         if path not in self._notebooks:

@@ -1,0 +1,1 @@
+"""Rules mlint reports about itself and the file (not through the traversal)."""

@@ -1,0 +1,1 @@
+"""Pillar 3: async (ML3xx)."""

@@ -1,0 +1,1 @@
+"""Pillar 4: typed configuration (ML4xx)."""

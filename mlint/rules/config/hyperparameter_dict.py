@@ -1,0 +1,277 @@
+"""ML401 `hyperparameter-dict`: the rule and the helpers only it uses."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+from mlint.analysis.imports import dotted_name
+from mlint.analysis.origin import (
+    QUOTED_HYPERPARAMETER_WORDS,
+    dict_string_keys,
+    import_edit,
+    is_config_name,
+    is_hyperparameter_dict,
+    module_local_name,
+)
+from mlint.rule import Rule, register
+from mlint.rules.config._shared import _VALIDATING_METHODS, _literal_key_read, _name_uses, _Use
+from mlint.types import Applicability, Edit, Fix, FixAvailability
+
+# Libraries whose API takes a plain dict of parameters: a dict made for them is fine.
+_DICT_CONSUMERS = frozenset(
+    {
+        "xgboost.train",
+        "xgboost.cv",
+        "lightgbm.train",
+        "lightgbm.cv",
+        "catboost.cv",
+        "sklearn.model_selection.GridSearchCV",
+        "sklearn.model_selection.RandomizedSearchCV",
+        "sklearn.model_selection.ParameterGrid",
+        "optuna.create_study",
+        "wandb.init",
+        "mlflow.log_params",
+    }
+)
+
+_CONFIG_WORD_CLASS = {
+    "cfg": "Config",
+    "conf": "Config",
+    "config": "Config",
+    "hparams": "HParams",
+    "hp": "HParams",
+    "hps": "HParams",
+    "hyperparams": "HParams",
+    "params": "Params",
+}
+
+_LITERAL_TYPES = {cst.Integer: "int", cst.Float: "float", cst.SimpleString: "str"}
+
+
+@dataclass(frozen=True)
+class HyperparameterDictOptions:
+    """Options of ML401 (`[tool.mlint.rules.ML401]`, keys in kebab-case)."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
+    min_keys: int = field(
+        default=3, metadata={"description": "string keys a dict needs to be reported (>= 2)"}
+    )
+    extra_hyperparameter_words: tuple[str, ...] = field(
+        default=(), metadata={"description": "more key names that count as hyperparameters"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.min_keys < 2:
+            raise ValueError("min-keys must be at least 2")
+
+
+@register
+class HyperparameterDict(Rule):
+    """## What it does
+    Checks for a dict literal of hyperparameters (at least three string keys, two of them
+    words like `lr`, `batch_size`, `epochs`, `dropout`, `seed`) bound to a config-like name
+    (`config`, `cfg`, `hparams`, `train_params`, ...).
+
+    ## Why is this bad?
+    A dict accepts any key and any value: `cfg["learnin_rate"]` is a `KeyError` at step
+    10,000, `cfg.get("lr", 1e-3)` silently trains with the wrong value, and nothing documents
+    which keys exist or what type they have. A frozen dataclass or pydantic model names every
+    field, types it, and fails at construction.
+
+    ## Example
+    ```python
+    config = {"lr": 3e-4, "batch_size": 32, "epochs": 10}
+    optimizer = AdamW(params, lr=config["lr"])
+    ```
+
+    ## Use instead
+    ```python
+    @dataclass(frozen=True)
+    class Config:
+        lr: float = 3e-4
+        batch_size: int = 32
+        epochs: int = 10
+
+
+    config = Config()
+    optimizer = AdamW(params, lr=config.lr)
+    ```
+
+    ## Fix safety
+    The fix is unsafe and offered only when every use of the name is a literal-key read
+    and every value is a plain literal: it writes a frozen `dataclass` (a pydantic model when
+    the file already imports pydantic) and turns `config["lr"]` into `config.lr`. Code in
+    other modules that imports the dict and indexes it breaks.
+
+    Not reported: a dict whose only use is one argument to a library that wants a dict
+    (`xgb.train`, `lgb.train`, `GridSearchCV`), one `**config` into a call, or one argument
+    to a call that validates it (`Config.model_validate(config)`, `SomeConfig(config)`);
+    and a dict whose values are mostly lists (a search grid).
+
+    ## Options
+    `min-keys` (default 3): the fewest string keys a dict needs to be reported.
+    `extra-hyperparameter-words`: more keys that count as hyperparameters. They only count
+    in files that mention one of the built-in words (the rule's text prefilter).
+
+    ## Pattern
+    `mlint.patterns.config.TrainConfig`
+    """
+
+    code = "ML401"
+    name = "hyperparameter-dict"
+    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
+    default = False
+    message = "Hyperparameters in a plain dict; use a frozen dataclass or pydantic model"
+    fix_availability = FixAvailability.SOMETIMES
+    # A key is a string literal, so the file holds the word in quotes.
+    triggers = QUOTED_HYPERPARAMETER_WORDS
+    pattern = "mlint.patterns.config.TrainConfig"
+    options_model = HyperparameterDictOptions
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._check(node.targets[0].target, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._check(node.target, node.value, node)
+
+    def _check(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, statement: cst.CSTNode
+    ) -> None:
+        if not (isinstance(target, cst.Name) and isinstance(value, cst.Dict)):
+            return
+        name = target.value
+        options: HyperparameterDictOptions = self.options
+        if not is_config_name(name) or not is_hyperparameter_dict(
+            value, options.min_keys, options.extra_hyperparameter_words
+        ):
+            return
+        lists = sum(
+            1
+            for e in value.elements
+            if isinstance(e, cst.DictElement) and isinstance(e.value, (cst.List, cst.ListComp))
+        )
+        if 2 * lists >= len(value.elements):
+            return  # a search grid
+        ctx = self.context
+        function = ctx.enclosing(cst.FunctionDef)
+        scope: cst.CSTNode = function if isinstance(function, cst.FunctionDef) else ctx.module
+        uses = [u for u in _name_uses(scope, name) if u.name is not target]
+        if len(uses) == 1 and self._handed_over(uses[0]):
+            return
+        self.report(
+            value,
+            f"Hyperparameters in the plain dict `{name}`; declare them in a frozen dataclass "
+            "or pydantic model",
+            fix=self._fix(name, value, statement, uses, scope),
+        )
+
+    def _handed_over(self, use: _Use) -> bool:
+        """Whether the one use passes the dict to a dict-wanting library or a validator."""
+        arg, call = use.parent, use.grandparent
+        if not (isinstance(arg, cst.Arg) and isinstance(call, cst.Call)):
+            return False
+        if arg.star == "**":
+            return True
+        qualified = self.context.imports.qualified(call.func) or ""
+        if qualified in _DICT_CONSUMERS:
+            return True
+        func = call.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func) or ""
+        return last in _VALIDATING_METHODS or last[:1].isupper()
+
+    def _fix(
+        self,
+        name: str,
+        value: cst.Dict,
+        statement: cst.CSTNode,
+        uses: list[_Use],
+        scope: cst.CSTNode,
+    ) -> Fix | None:
+        ctx = self.context
+        keys = dict_string_keys(value) or []
+        if len(set(keys)) != len(keys) or not uses:
+            return None
+        fields: list[str] = []
+        for key, element in zip(keys, value.elements):
+            assert isinstance(element, cst.DictElement)
+            annotation = _literal_type(element.value)
+            if annotation is None or not key.isidentifier() or keyword.iskeyword(key):
+                return None
+            fields.append(f"{key}: {annotation} = {ctx.code(element.value)}")
+        reads: list[tuple[cst.Subscript, str]] = []
+        for use in uses:
+            read = _literal_key_read(use)
+            if read is None or read not in keys:
+                return None
+            assert isinstance(use.parent, cst.Subscript)
+            reads.append((use.parent, read))
+        if sum(1 for u in _name_uses(scope, name) if isinstance(u.parent, cst.AssignTarget)) != 1:
+            return None  # rebound somewhere: the uses may not all see this dict
+        class_name = _class_name(name)
+        if re.search(rf"\b{class_name}\b", ctx.source):
+            return None
+        header, imports = self._class_header(class_name)
+        indent = ctx.line_indent(statement)
+        body = "".join(f"{indent}    {field}\n" for field in fields)
+        gap = "\n\n" if indent == "" else "\n"
+        text = f"{header.replace(chr(10), chr(10) + indent)}\n{body}{gap}{indent}"
+        if indent == "":
+            # A top-level class wants two blank lines above it too.
+            start, _ = ctx.span(statement)
+            before = ctx.source[:start]
+            blank = len(before) - len(before.rstrip("\n"))
+            if before.strip():
+                text = "\n" * max(0, 3 - blank) + text
+        edits: list[Edit] = [
+            ctx.insert_before(statement, text),
+            ctx.replace(value, f"{class_name}()"),
+            *imports,
+        ]
+        edits.extend(ctx.replace(sub, f"{name}.{key}") for sub, key in reads)
+        return self.make_fix(edits, Applicability.UNSAFE, f"Declare a frozen `{class_name}`")
+
+    def _class_header(self, class_name: str) -> tuple[str, list[Edit]]:
+        """``class X...:`` (with its decorator) and the import edit it needs."""
+        imports = self.context.imports
+        if imports.imports_module("pydantic"):
+            base = module_local_name(imports, "pydantic.BaseModel")
+            if base is None:
+                module = module_local_name(imports, "pydantic")
+                base = f"{module}.BaseModel" if module else None
+            if base is not None:
+                return f"class {class_name}({base}, frozen=True):", []
+        decorator = module_local_name(imports, "dataclasses.dataclass")
+        edits: list[Edit] = []
+        if decorator is None:
+            module = module_local_name(imports, "dataclasses")
+            if module is not None:
+                decorator = f"{module}.dataclass"
+            else:
+                decorator = "dataclass"
+                edits.append(import_edit(self.context, "from dataclasses import dataclass"))
+        return f"@{decorator}(frozen=True)\nclass {class_name}:", edits
+
+
+def _literal_type(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    for literal, annotation in _LITERAL_TYPES.items():
+        if isinstance(node, literal):
+            return annotation
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return "bool"
+    return None
+
+
+def _class_name(variable: str) -> str:
+    words = [w for w in variable.lower().split("_") if w]
+    name = "".join(_CONFIG_WORD_CLASS.get(w, w.capitalize()) for w in words)
+    return name if "Config" in name or "Params" in name else f"{name}Config"

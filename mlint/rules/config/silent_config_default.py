@@ -1,0 +1,125 @@
+"""ML402 `silent-config-default`: the rule and the helpers only it uses."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from mlint.analysis.origin import is_config_name
+from mlint.rule import Rule, register
+from mlint.rules.config._shared import _get_call, _ScopedOrigins
+from mlint.walker import children as child_nodes
+
+
+def _is_absent_marker(node: cst.BaseExpression) -> bool:
+    """``None`` or an empty container: a default that says "missing", not a value."""
+    if isinstance(node, cst.Name):
+        return node.value == "None"
+    if isinstance(node, (cst.Dict, cst.List, cst.Tuple)):
+        return not node.elements
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in ("dict", "list", "tuple")
+        and not node.args
+    )
+
+
+@register
+class SilentConfigDefault(Rule):
+    """## What it does
+    Checks for `cfg.get("key", default)` on a configuration mapping (loaded from
+    YAML/JSON/TOML, a hyperparameter dict, or a parameter named `cfg`, `config`, `hparams` or
+    `params`), and for the same key of a config read with two different defaults.
+
+    ## Why is this bad?
+    A typo in the config file (`learnig_rate: 1e-4`) or a renamed key makes the run silently
+    use the default: the experiment trains with a value nobody chose. Two different defaults
+    for one key mean two parts of the program disagree about the configuration.
+
+    ## Example
+    ```python
+    cfg = yaml.safe_load(open("train.yaml"))
+    lr = cfg.get("learning_rate", 1e-3)
+    ```
+
+    ## Use instead
+    ```python
+    cfg = load_config("train.yaml")  # a typed model: defaults declared once, typos rejected
+    lr = cfg.learning_rate
+    ```
+
+    ## Fix safety
+    No fix: where the default belongs (the model, the file) is a decision. A `None`
+    default (an optional key) is not reported.
+
+    ## Pattern
+    `mlint.patterns.config.load_config`
+    """
+
+    code = "ML402"
+    name = "silent-config-default"
+    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
+    default = False
+    message = "Config key read with a silent default; declare the default in a typed config"
+    triggers = ('.get("', ".get('")
+    pattern = "mlint.patterns.config.load_config"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._origins = _ScopedOrigins(self)
+        self._defaults: dict[int, dict[tuple[str, str], list[cst.Call]]] = {}
+
+    def visit_Call(self, node: cst.Call) -> None:
+        read = _get_call(node)
+        if read is None:
+            return
+        receiver, key, default = read
+        if default is None or (default.keyword is not None and default.keyword.value != "default"):
+            return
+        if _is_absent_marker(default.value):
+            return  # `None`, `{}`, `[]`: an optional key or section, not a hidden value
+        if receiver in self._origins.origins():
+            self.report(
+                node,
+                f"`{receiver}.get({key!r}, ...)` hides a missing config key behind a "
+                "default; declare the default once in a typed config",
+            )
+            return
+        if not is_config_name(receiver):
+            return
+        same = self._reads_in_scope().get((receiver, key), [])
+        earlier = []
+        for call in same:
+            if call is node:
+                break
+            earlier.append(call)
+        this_default = self.context.render(default.value)
+        if len(earlier) < len(same) and any(
+            self.context.render(c.args[1].value) != this_default
+            for c in earlier
+            if not _is_absent_marker(c.args[1].value)
+        ):
+            self.report(
+                node,
+                f"Config key {key!r} of `{receiver}` is read with different defaults; "
+                "declare the default once in a typed config",
+            )
+
+    def _reads_in_scope(self) -> dict[tuple[str, str], list[cst.Call]]:
+        scope = self._origins.scope()
+        if id(scope) not in self._defaults:
+            reads: dict[tuple[str, str], list[cst.Call]] = {}
+            stack: list[cst.CSTNode] = (
+                [scope.body] if isinstance(scope, cst.FunctionDef) else [scope]
+            )
+            while stack:
+                item = stack.pop()
+                if isinstance(item, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                    continue
+                if isinstance(item, cst.Call):
+                    read = _get_call(item)
+                    if read is not None and read[2] is not None:
+                        reads.setdefault((read[0], read[1]), []).append(item)
+                stack.extend(reversed(tuple(child_nodes(item))))
+            self._defaults[id(scope)] = reads
+        return self._defaults[id(scope)]

@@ -1,0 +1,1 @@
+"""Pillar 1: lazy evaluation (ML1xx)."""

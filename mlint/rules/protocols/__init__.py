@@ -1,0 +1,1 @@
+"""Pillar 5: protocols and magic methods (ML5xx)."""

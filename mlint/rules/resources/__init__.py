@@ -1,0 +1,1 @@
+"""Pillar 2: context managers (ML2xx)."""

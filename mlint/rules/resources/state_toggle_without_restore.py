@@ -1,0 +1,176 @@
+"""ML203 `state-toggle-without-restore`: the rule and the helpers only it uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from mlint.analysis.blocks import (
+    SET_GRAD_ENABLED,
+    bare_call,
+    iter_nodes,
+    method_call,
+    sole_small,
+    statement_blocks,
+)
+from mlint.rule import Rule, register
+from mlint.rules.resources._shared import _is_false
+
+_PROFILERS = frozenset(
+    {"torch.profiler.profile", "torch.autograd.profiler.profile", "torch.profiler._KinetoProfile"}
+)
+
+
+@dataclass(frozen=True)
+class _Toggle:
+    """One half of a hand-made state change: what it changes and to which value."""
+
+    key: tuple[str, ...]
+    value: str
+    node: cst.CSTNode
+    describe: str
+
+
+_TOGGLE_HELP = {
+    "mode": "use `with eval_mode({target}):` (`mlint.patterns.resources.eval_mode`)",
+    "grad": "use `with torch.set_grad_enabled(...):`",
+    "backends": "set it in a `try`/`finally` (or a context manager) that restores the old value",
+    "profiler": "use `with {target}:` (profilers are context managers)",
+}
+
+
+@register
+class StateToggleWithoutRestore(Rule):
+    """## What it does
+    Checks for a state change undone by hand later in the same block, with code in
+    between and no `try`/`finally`: `model.eval()` … `model.train()`,
+    `torch.set_grad_enabled(a)` … `torch.set_grad_enabled(b)`,
+    `torch.backends.cudnn.benchmark = x` … `= y`, `prof.start()` … `prof.stop()`.
+
+    ## Why is this bad?
+    If anything in between raises and the exception is caught further up (a retry, an
+    interactive session, a hyperparameter search, a test runner), the model stays in eval
+    mode, autograd stays off or the profiler keeps running, and the next step is silently
+    wrong. A context manager restores the state on every path.
+
+    Not reported: a change and its undo with nothing between them, and undo code in a
+    `finally`.
+
+    ## Example
+    ```python
+    def validate(model, loader):
+        model.eval()
+        loss = evaluate(model, loader)
+        model.train()
+        return loss
+    ```
+
+    ## Use instead
+    ```python
+    from mlint.patterns.resources import eval_mode
+
+    def validate(model, loader):
+        with eval_mode(model):
+            return evaluate(model, loader)
+    ```
+    (`eval_mode` also restores each submodule's own flag, so parts deliberately kept in
+    eval mode stay that way.)
+
+    ## Fix safety
+    No fix: the right restore (previous value or the written one) needs a human.
+
+    ## Pattern
+    `mlint.patterns.resources.train_mode`
+    """
+
+    code = "ML203"
+    name = "state-toggle-without-restore"
+    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
+    default = False
+    message = "State changed and restored by hand without `try`/`finally`: use a context manager"
+    triggers = (".eval()", ".train(", "set_grad_enabled", "torch.backends", "cudnn.", ".start()")
+    pattern = "mlint.patterns.resources.train_mode"
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._check(node, None)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._check(node.body, node)
+
+    def _check(self, body: cst.BaseSuite | cst.Module, function: cst.FunctionDef | None) -> None:
+        profilers = self._profilers(body)
+        for block in statement_blocks(body):
+            toggles = [self._toggle(s, profilers) for s in block]
+            for index, first in enumerate(toggles):
+                if first is None or first.value in ("train", "stop"):
+                    continue
+                for later_index in range(index + 1, len(block)):
+                    later = toggles[later_index]
+                    if later is None or later.key != first.key:
+                        continue
+                    if later.value != first.value and later_index > index + 1:
+                        self._report(first, later)
+                    break
+
+    def _profilers(self, body: cst.CSTNode) -> frozenset[str]:
+        ctx = self.context
+        if ".start()" not in ctx.source:
+            return frozenset()  # no profiler is started anywhere: skip the scan
+        names = set()
+        for statement in iter_nodes(body):
+            if (
+                isinstance(statement, cst.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0].target, cst.Name)
+                and isinstance(statement.value, cst.Call)
+                and ctx.imports.qualified(statement.value.func) in _PROFILERS
+            ):
+                names.add(statement.targets[0].target.value)
+        return frozenset(names)
+
+    def _toggle(self, statement: cst.BaseStatement, profilers: frozenset[str]) -> _Toggle | None:
+        ctx = self.context
+        small = sole_small(statement)
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = ctx.imports.resolve(small.targets[0].target)
+            if target is not None and target.name.startswith("torch.backends."):
+                return _Toggle(
+                    ("backends", target.name), ctx.render(small.value), small, target.name
+                )
+            return None
+        call = bare_call(statement)
+        if call is None:
+            return None
+        qualified = ctx.imports.qualified(call.func)
+        if qualified in SET_GRAD_ENABLED and len(call.args) == 1:
+            return _Toggle(("grad",), ctx.render(call.args[0].value), call, "autograd")
+        if qualified in ("torch.cuda.profiler.start", "torch.cuda.profiler.stop"):
+            value = qualified.rpartition(".")[2]
+            return _Toggle(("profiler", "cuda"), value, call, "the CUDA profiler")
+        called = method_call(call)
+        if called is None:
+            return None
+        receiver, method = called
+        if method == "eval" and not call.args:
+            return _Toggle(("mode", receiver), "eval", call, receiver)
+        if method == "train" and len(call.args) <= 1:
+            if call.args and _is_false(call.args[0].value):
+                return _Toggle(("mode", receiver), "eval", call, receiver)
+            if not call.args or ctx.render(call.args[0].value) == "True":
+                return _Toggle(("mode", receiver), "train", call, receiver)
+            return _Toggle(("mode", receiver), "other", call, receiver)
+        if method in ("start", "stop") and receiver in profilers and not call.args:
+            return _Toggle(("profiler", receiver), method, call, receiver)
+        return None
+
+    def _report(self, first: _Toggle, later: _Toggle) -> None:
+        ctx = self.context
+        line = ctx.code_range(later.node).start.line
+        kind = first.key[0]
+        help_text = _TOGGLE_HELP[kind].format(target=first.describe)
+        self.report(
+            first.node,
+            f"`{ctx.code(first.node)}` is undone by `{ctx.code(later.node)}` on line {line} "
+            f"but not in a `finally`: an exception leaks the state; {help_text}",
+        )

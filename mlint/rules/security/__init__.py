@@ -1,0 +1,1 @@
+"""Pillar 7: security (ML7xx)."""

@@ -1,0 +1,1 @@
+"""Pillar 6: training loops (ML6xx)."""
