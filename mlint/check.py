@@ -90,8 +90,8 @@ def _run_check(options: CheckOptions) -> int:
         _overrides(options),
         isolated=options.isolated,
         search_from=search_from,
-        # `--no-cache` is about results; the settings memo is keyed by the config's bytes.
-        use_cache=True,
+        # `--no-cache` neither reads nor writes anything under the cache directory.
+        use_cache=not options.no_cache,
     )
     if options.show_settings:
         click.echo(settings.describe())
@@ -144,6 +144,10 @@ def _run_check(options: CheckOptions) -> int:
 
     from mlint.runner import RunOptions, run
 
+    if mode == "fix":
+        from mlint.files import remove_stale_temps
+
+        remove_stale_temps(files)  # left by a run killed in the middle of a write
     run_options = RunOptions(
         lint=settings.lint,
         mode=mode,

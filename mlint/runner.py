@@ -83,7 +83,7 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
     result = _lint_text(source.text, path, lint, mode)
     if mode == "fix" and result.fixed_source is not None:
         try:
-            write_atomic(path, result.fixed_source, source.encoding)
+            write_atomic(path, result.fixed_source, source.encoding, expected=data)
         except OSError as exc:
             return FileResult(path, error=f"cannot write fix: {exc.strerror or exc}"), None
         digest = None  # the file changed: cache it on the next run
