@@ -34,6 +34,8 @@ def compiles(source: str) -> bool:
 
 
 def _accepted(source: str, flags: int) -> bool:
+    # A text that starts with a BOM compiles as a file does: the BOM is an encoding mark.
+    source = source.removeprefix("\ufeff")
     with warnings.catch_warnings():
         # An invalid escape in the user's string is theirs to hear about, not the fixer's.
         warnings.simplefilter("ignore")

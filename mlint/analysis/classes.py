@@ -45,13 +45,17 @@ def _classes(body: object) -> Iterator[cst.ClassDef]:
             stack.append(item.body)
         elif isinstance(item, (cst.Module, cst.IndentedBlock)):
             stack.append(item.body)
+        elif isinstance(item, cst.Match):
+            stack.append(item.cases)
         elif isinstance(item, cst.BaseCompoundStatement):
             stack.append(item.body)
             for attr in ("orelse", "finalbody", "handlers"):
                 extra = getattr(item, attr, None)
                 if extra is not None:
                     stack.append(extra)
-        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally)):
+        elif isinstance(
+            item, (cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
+        ):
             stack.append(item.body)
 
 

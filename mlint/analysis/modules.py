@@ -56,13 +56,18 @@ def walk_statements(body: object) -> Iterator[cst.BaseSmallStatement]:
             stack.append(item.body)
         elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
             continue
+        elif isinstance(item, cst.Match):
+            stack.append(item.cases)
         elif isinstance(item, cst.BaseCompoundStatement):
             stack.append(item.body)
             for attr in ("orelse", "finalbody", "handlers"):
                 extra = getattr(item, attr, None)
                 if extra is not None:
                     stack.append(extra)
-        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
+        elif isinstance(
+            item,
+            (cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.If, cst.MatchCase),
+        ):
             stack.append(item.body)
             orelse = getattr(item, "orelse", None)
             if orelse is not None:
