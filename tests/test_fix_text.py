@@ -128,3 +128,22 @@ def test_an_added_import_goes_below_docstring_and_future_imports() -> None:
         '"""Training."""\nfrom __future__ import annotations\nfrom dataclasses import dataclass\n'
     )
     assert compiles(fixed)
+
+
+def test_no_fix_is_offered_when_libcst_text_cannot_be_aligned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlint import positions
+
+    real = positions.node_spans
+
+    def changed(module: object) -> tuple[object, str]:
+        spans, code = real(module)  # type: ignore[arg-type]
+        return spans, code.replace("net", "NET", 1)  # a change no dropped whitespace explains
+
+    monkeypatch.setattr(positions, "node_spans", changed)
+    source = FORM_FEED.lstrip("\x0c")
+    diagnostics = lint_source(source, "a.py", settings_for("ML501"))
+
+    assert [(d.code, d.fix) for d in diagnostics] == [("ML501", None)]
+    assert fix_source(source, "a.py", settings_for("ML501")).source == source
