@@ -75,7 +75,14 @@ def _import_statements(body: object) -> Iterator[cst.Import | cst.ImportFrom]:
                     stack.append(extra)
         elif isinstance(
             item,
-            (cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.If, cst.MatchCase),
+            (
+                cst.Else,
+                cst.ExceptHandler,
+                cst.ExceptStarHandler,
+                cst.Finally,
+                cst.If,
+                cst.MatchCase,
+            ),
         ):
             stack.append(item.body)
             orelse = getattr(item, "orelse", None)

@@ -66,7 +66,14 @@ def walk_statements(body: object) -> Iterator[cst.BaseSmallStatement]:
                     stack.append(extra)
         elif isinstance(
             item,
-            (cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.If, cst.MatchCase),
+            (
+                cst.Else,
+                cst.ExceptHandler,
+                cst.ExceptStarHandler,
+                cst.Finally,
+                cst.If,
+                cst.MatchCase,
+            ),
         ):
             stack.append(item.body)
             orelse = getattr(item, "orelse", None)
