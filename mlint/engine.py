@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
 
+from mlint.lines import LineEndings
 from mlint.parse import ParseFailure, cpython_error, on_large_stack, parse_module
 from mlint.rule import FileContext, Rule
 from mlint.rules import all_rules
@@ -48,7 +50,24 @@ def _parse_error(path: str, failure: ParseFailure) -> Diagnostic:
 
 
 def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
-    """Every diagnostic for one file's text, suppressions applied, sorted by position."""
+    """Every diagnostic for one file's text, suppressions applied, sorted by position.
+
+    Rules see the text with ``\n`` line breaks; their edits come back as offsets into
+    ``source``, inserted lines ending as the file's lines do.
+    """
+    endings = LineEndings(source)
+    diagnostics = _lint_lf(endings.text, path, settings)
+    if endings.identity:
+        return diagnostics
+    return [
+        diag
+        if diag.fix is None
+        else replace(diag, fix=replace(diag.fix, edits=tuple(map(endings.edit, diag.fix.edits))))
+        for diag in diagnostics
+    ]
+
+
+def _lint_lf(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
     codes = settings.codes_for(path)
     active = [
         rule
@@ -89,7 +108,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
                 start_offset, end_offset = context.span(pending.node)
                 start = context.location(start_offset)
                 fix = pending.fix
-                if fix is not None and rule.code not in settings.fixable:
+                if fix is not None and (rule.code not in settings.fixable or not context.exact):
                     fix = None
                 diagnostics.append(
                     Diagnostic(
