@@ -25,7 +25,7 @@ def test_a_form_feed_libcst_drops_does_not_shift_the_fix(tmp_path: Path) -> None
     path = tmp_path / "a.py"
     path.write_bytes(FORM_FEED.encode())
 
-    result = run_mlint("check", "--fix", "--no-cache", str(path), cwd=tmp_path)
+    result = run_mlint("check", "--fix", "--no-cache", "--select", "ML501", str(path), cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert path.read_bytes().decode() == FORM_FEED.replace("net.forward(x)", "net(x)")
@@ -101,7 +101,16 @@ def test_an_added_import_goes_below_a_shebang_and_a_coding_cookie(tmp_path: Path
     path = tmp_path / "train.py"
     path.write_bytes(source.encode("latin-1"))
 
-    result = run_mlint("check", "--fix", "--unsafe-fixes", "--no-cache", str(path), cwd=tmp_path)
+    result = run_mlint(
+        "check",
+        "--fix",
+        "--unsafe-fixes",
+        "--no-cache",
+        "--select",
+        "ML401",
+        str(path),
+        cwd=tmp_path,
+    )
 
     assert "1 fixed" in result.stdout, result.stdout + result.stderr
     data = path.read_bytes()
