@@ -10,6 +10,9 @@ import functools
 import hashlib
 import json
 import os
+import re
+import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -84,58 +87,178 @@ def decode(data: dict[str, Any]) -> Diagnostic:
     )
 
 
+# The cache directory -------------------------------------------------------------
+# `mlint clean` deletes a directory only if mlint made it: it holds this exact tag
+# (the CACHEDIR.TAG convention, so backup tools skip it too).
+
+CACHEDIR_TAG = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by mlint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+GITIGNORE_TEXT = "# Created by mlint automatically.\n*\n"
+DEFAULT_CACHE_NAME = ".mlint_cache"
+_VERSION_DIR = re.compile(r"\d+\.\d+[0-9A-Za-z.+_-]*")
+_LEGACY_FILE = re.compile(r"[0-9A-Za-z_-]+\.json|\..+\.mlint")
+
+
+def _read_small(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > 4096:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def is_marked(directory: Path) -> bool:
+    """A directory mlint created: it holds mlint's exact ``CACHEDIR.TAG``."""
+    return not directory.is_symlink() and _read_small(directory / CACHEDIR_TAG) == TAG_TEXT
+
+
+def _is_legacy(directory: Path) -> bool:
+    """A cache written before the tag existed: mlint's ``.gitignore`` and version
+    folders of JSON files, nothing else."""
+    try:
+        if directory.is_symlink() or _read_small(directory / ".gitignore") != GITIGNORE_TEXT:
+            return False
+        for entry in directory.iterdir():
+            if entry.name == ".gitignore":
+                continue
+            if entry.is_symlink() or not entry.is_dir() or not _VERSION_DIR.fullmatch(entry.name):
+                return False
+            for item in entry.iterdir():
+                if item.is_symlink() or not item.is_file() or not _LEGACY_FILE.fullmatch(item.name):
+                    return False
+    except OSError:
+        return False
+    return True
+
+
+def owned(directory: Path) -> bool:
+    """True if ``directory`` is an mlint cache that ``mlint clean`` may delete."""
+    return directory.is_dir() and (is_marked(directory) or _is_legacy(directory))
+
+
+def prepare(directory: Path) -> bool:
+    """Make ``directory`` ready for cache files; False if it is not mlint's to write.
+
+    mlint writes only into a directory it creates (and tags) itself, or into one it
+    tagged before: an existing folder of the user's is never filled, nor ever deleted.
+    """
+    if is_marked(directory):
+        return True
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir()
+    except FileExistsError:
+        if not _is_legacy(directory):
+            return False
+    except OSError:
+        return False
+    try:
+        gitignore = directory / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text(GITIGNORE_TEXT, encoding="utf-8")
+        from mlint.files import write_atomic
+
+        write_atomic(str(directory / CACHEDIR_TAG), TAG_TEXT)
+    except OSError:
+        return False
+    return True
+
+
+def cache_dir_problem(configured: str, root: Path) -> str | None:
+    """Why ``configured`` (relative to ``root``) cannot be the cache directory, or None.
+
+    The cache directory is deleted by ``mlint clean``: it must never be the project,
+    a folder above it, or (written as a relative path) a folder outside it.
+    """
+    path = Path(configured)
+    resolved = (path if path.is_absolute() else root / path).resolve()
+    project = root.resolve()
+    if resolved == project or resolved in project.parents:
+        return "is the project folder or a folder above it"
+    if not path.is_absolute() and project not in resolved.parents:
+        return "is outside the project (a relative cache-dir must stay inside it)"
+    return None
+
+
+# Results -----------------------------------------------------------------------------
+# One entry per file: [stamp, content hash, diagnostics]. The stamp is the file's
+# (size, mtime, ctime, inode): `touch -r` can restore an mtime but not a ctime, so a
+# same-size edit always changes it. A different stamp, or none (the file was written
+# less than `_RACY_NS` before it was cached, too recent for its timestamps to tell
+# two edits apart), costs one read and hash.
+
+_RACY_NS = 2_000_000_000
+
+
+def _stamp(info: os.stat_result) -> list[int]:
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
 class Cache:
     def __init__(self, cache_dir: str, fingerprint: str) -> None:
-        self.file = Path(cache_dir) / __version__ / f"{fingerprint}-{code_stamp()}.json"
+        self.directory = Path(cache_dir)
+        self.file = self.directory / __version__ / f"{fingerprint}-{code_stamp()}.json"
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
         try:
-            self.entries = json.loads(self.file.read_text(encoding="utf-8"))
+            data = json.loads(self.file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.entries = {}
+            data = None
+        if isinstance(data, dict):
+            self.entries = data
 
     @staticmethod
     def key(path: str) -> str:
         return os.path.abspath(path)
 
     def lookup(self, path: str) -> list[Diagnostic] | None:
-        """Cached diagnostics when the file is unchanged.
-
-        Same size and mtime is enough; a new mtime with the same size (a `git checkout`,
-        a `touch`) falls back to comparing the content hash, and refreshes the mtime.
-        """
-        key = self.key(path)
-        entry = self.entries.get(key)
-        if entry is None:
+        """Cached diagnostics when the file is unchanged (same stamp, or same content)."""
+        entry = self.entries.get(self.key(path))
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], list)):
             return None
+        stamp, digest, diagnostics = entry
         try:
             info = os.stat(path)
-        except OSError:
-            return None
-        if entry[1] != info.st_size:
-            return None
-        if entry[0] != info.st_mtime_ns:
-            try:
+            if stamp != _stamp(info):
+                if isinstance(stamp, list) and stamp and stamp[0] != info.st_size:
+                    return None
                 with open(path, "rb") as handle:
-                    digest = content_hash(handle.read())
-            except OSError:
-                return None
-            if digest != entry[2]:
-                return None
-            entry[0] = info.st_mtime_ns
-            self.dirty = True
-        return [decode(d) for d in entry[3]]
+                    if content_hash(handle.read()) != digest:
+                        return None
+                entry[0] = self._trusted_stamp(info)
+                self.dirty = True
+            return [decode(d) for d in diagnostics]
+        except (OSError, KeyError, TypeError, ValueError, AttributeError):
+            return None  # a file gone, or an entry of the wrong shape: lint again
+
+    @staticmethod
+    def _trusted_stamp(info: os.stat_result) -> list[int] | None:
+        if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) < _RACY_NS:
+            return None
+        return _stamp(info)
 
     def store(
         self, path: str, digest: str, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]
     ) -> None:
+        """Record ``diagnostics`` for the content whose hash is ``digest``.
+
+        The stamp is taken before the file is read back: if it changed since it was
+        linted, the hashes differ and nothing is stored.
+        """
         try:
             info = os.stat(path)
+            with open(path, "rb") as handle:
+                if content_hash(handle.read()) != digest:
+                    return
         except OSError:
             return
         self.entries[self.key(path)] = [
-            info.st_mtime_ns,
-            info.st_size,
+            self._trusted_stamp(info),
             digest,
             [encode(d) for d in diagnostics],
         ]
@@ -145,10 +268,9 @@ class Cache:
         if not self.dirty:
             return
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.file.parent.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by mlint automatically.\n*\n", encoding="utf-8")
+            if not prepare(self.directory):
+                return
+            self.file.parent.mkdir(exist_ok=True)
             from mlint.files import write_atomic
 
             write_atomic(str(self.file), json.dumps(self.entries, separators=(",", ":")))
@@ -156,14 +278,26 @@ class Cache:
             pass  # a cache that cannot be written only costs speed
 
 
-def clean(cache_dir: str) -> bool:
+def clean(cache_dir: Path) -> bool:
+    """Delete ``cache_dir`` if it is an mlint cache; True if it was."""
     import shutil
 
-    path = Path(cache_dir)
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-        return True
-    return False
+    if not owned(cache_dir):
+        return False
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    return True
+
+
+def find_caches(start: Path) -> Iterator[Path]:
+    """``.mlint_cache`` folders below ``start`` (symlinks not followed, caches not entered)."""
+    for directory, subdirs, _files in os.walk(start):
+        keep = []
+        for name in sorted(subdirs):
+            if name == DEFAULT_CACHE_NAME:
+                yield Path(directory) / name
+            elif name not in (".git", ".hg", ".svn"):
+                keep.append(name)
+        subdirs[:] = keep
 
 
 # Settings ------------------------------------------------------------------------
@@ -185,15 +319,12 @@ def _settings_key(
             return None
         digest.update(str(config_path.resolve()).encode() + b"|" + config_text)
     root = config_path.resolve().parent if config_path is not None else Path.cwd()
-    if overrides.cache_dir is not None:
-        directory = Path(overrides.cache_dir)
-        if not directory.is_absolute():
-            directory = root / directory
-    elif b"cache-dir" in config_text:
+    if b"cache-dir" in config_text:
         return None  # where the cache lives is itself in the unvalidated config
-    else:
-        directory = root / ".mlint_cache"
-    return digest.hexdigest()[:24], directory / __version__
+    configured = overrides.cache_dir or DEFAULT_CACHE_NAME
+    if cache_dir_problem(configured, root) is not None:
+        return None  # `resolve_settings` says what is wrong with it
+    return digest.hexdigest()[:24], root / configured
 
 
 def _settings_to_json(settings: Settings) -> dict[str, Any]:
@@ -263,23 +394,21 @@ def load_settings(
     key = _settings_key(path, overrides, isolated) if use_cache else None
     if key is not None:
         digest, directory = key
-        entry = directory / f"settings-{digest}.json"
+        entry = directory / __version__ / f"settings-{digest}.json"
         try:
             return _settings_from_json(json.loads(entry.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # none yet, or not in the shape this version writes
     from mlint.settings import resolve_settings
 
     settings = resolve_settings(config_file, overrides, isolated=isolated, search_from=search_from)
     if key is not None:
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            gitignore = directory.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("# Created by mlint automatically.\n*\n", encoding="utf-8")
-            from mlint.files import write_atomic
+            if prepare(directory):
+                entry.parent.mkdir(exist_ok=True)
+                from mlint.files import write_atomic
 
-            write_atomic(str(entry), json.dumps(_settings_to_json(settings)))
+                write_atomic(str(entry), json.dumps(_settings_to_json(settings)))
         except OSError:
             pass
     return settings

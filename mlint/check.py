@@ -119,8 +119,8 @@ def _run_check(options: CheckOptions) -> int:
         _overrides(options),
         isolated=options.isolated,
         search_from=search_from,
-        # `--no-cache` is about results; the settings memo is keyed by the config's bytes.
-        use_cache=True,
+        # `--no-cache` neither reads nor writes anything under the cache directory.
+        use_cache=not options.no_cache,
     )
     if options.show_settings:
         click.echo(settings.describe())
@@ -173,6 +173,10 @@ def _run_check(options: CheckOptions) -> int:
 
     from mlint.runner import RunOptions, run
 
+    if mode == "fix":
+        from mlint.files import remove_stale_temps
+
+        remove_stale_temps(files)  # left by a run killed in the middle of a write
     run_options = RunOptions(
         lint=settings.lint,
         mode=mode,
@@ -295,10 +299,14 @@ def _check_stdin(options: CheckOptions, settings: Settings, mode: Mode) -> int:
                 sys.stdout.write(text)
             return EXIT_CLEAN
     result = _lint_text(text, path, settings.lint, "check" if mode == "check" else "diff")
+    if result.error:
+        _warn(f"{path}: {result.error}")
     if mode == "fix":
         # ruff's convention: with `-`, the fixed source goes to standard output.
         sys.stdout.write(result.fixed_source if result.fixed_source is not None else text)
         remaining = 0 if options.fix_only else len(result.diagnostics)
+        if result.error:
+            return EXIT_ERROR
         if options.exit_zero:
             return EXIT_CLEAN
         if options.exit_non_zero_on_fix and result.fixes_applied:
@@ -374,7 +382,8 @@ def _write_report(
 
     fmt = settings.output_format
     unsafe = settings.unsafe_fixes
-    errors = sum(1 for r in results if r.error) + bad_paths
+    unchecked = sum(1 for r in results if r.error)
+    errors = unchecked + bad_paths
     fixed = sum(r.fixes_applied for r in results)
     # With --baseline and SARIF, baselined results are shown ("unchanged") but never count.
     remaining = sum(
@@ -405,6 +414,10 @@ def _write_report(
             stream.write("".join(chunks))
             if fixed:
                 click.echo(f"\nWould fix {fixed} error{'s' if fixed != 1 else ''}.", err=True)
+            if unchecked:
+                click.echo(_not_checked(unchecked), err=True)
+        if unchecked:  # a file that was not checked is never a pass, even with --exit-zero
+            return EXIT_ERROR
         if options.exit_zero:
             return EXIT_CLEAN
         return EXIT_DIAGNOSTICS if fixed or errors else EXIT_CLEAN
@@ -426,6 +439,8 @@ def _write_report(
         if options.show_fixes and mode == "fix" and fixed and not quiet:
             stream.write(_fix_listing(results))
 
+    if unchecked:  # a file that was not checked is never a pass, even with --exit-zero
+        return EXIT_ERROR
     if options.exit_zero:
         return EXIT_CLEAN
     if options.exit_non_zero_on_fix and fixed:
@@ -477,12 +492,15 @@ def _summary(
 ) -> str:
     lines = []
     total = fixed + remaining
+    unchecked = sum(1 for r in results if r.error)
     if options.fix_only:
         if fixed:
             lines.append(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
+        if unchecked:
+            lines.append(_not_checked(unchecked))
         return "\n".join(lines) + ("\n" if lines else "")
     if total == 0:
-        return "All checks passed!\n"
+        return _not_checked(unchecked) + "\n" if unchecked else "All checks passed!\n"
     noun = "error" if total == 1 else "errors"
     if fixed:
         lines.append(f"Found {total} {noun} ({fixed} fixed, {remaining} remaining).")
@@ -499,7 +517,13 @@ def _summary(
             f"{prefix}({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the "
             "`--unsafe-fixes` option)."
         )
+    if unchecked:
+        lines.append(_not_checked(unchecked))
     return "\n".join(lines) + "\n"
+
+
+def _not_checked(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''} could not be checked."
 
 
 def _fix_listing(results: Sequence[FileResult]) -> str:

@@ -176,8 +176,14 @@ def rule(rule: str | None, show_all: bool, output_format: str) -> None:
 @main.command()
 @click.option("--cache-dir", default=None, help="The cache directory to remove.")
 def clean(cache_dir: str | None) -> None:
-    """Remove the cache directory."""
+    """Remove the cache directory, and `.mlint_cache` folders below the current one.
+
+    Only folders mlint created (tagged with its CACHEDIR.TAG) are ever removed.
+    """
+    from pathlib import Path
+
     from mlint.cache import clean as clean_cache
+    from mlint.cache import find_caches
     from mlint.settings import ConfigError, Overrides, resolve_settings
 
     try:
@@ -185,8 +191,28 @@ def clean(cache_dir: str | None) -> None:
     except ConfigError as exc:
         _fail(str(exc))
         return
-    if clean_cache(settings.cache_dir):
-        click.echo(f"Removing cache at: {os.path.relpath(settings.cache_dir)}", err=True)
+    configured = Path(settings.cache_dir)
+    refused = False
+    if configured.exists():
+        refused = not clean_cache(configured)
+        if not refused:
+            click.echo(f"Removing cache at: {os.path.relpath(configured)}", err=True)
+    for found in find_caches(Path.cwd()):
+        if found.resolve() == configured.resolve():
+            continue
+        if clean_cache(found):
+            click.echo(f"Removing cache at: {os.path.relpath(found)}", err=True)
+        else:
+            click.echo(
+                f"mlint: warning: {os.path.relpath(found)}: not created by mlint (no mlint "
+                "CACHEDIR.TAG); left in place",
+                err=True,
+            )
+    if refused:
+        _fail(
+            f"{os.path.relpath(configured)}: not created by mlint (no mlint CACHEDIR.TAG); "
+            "left in place"
+        )
 
 
 @main.command()

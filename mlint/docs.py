@@ -192,8 +192,12 @@ def manifest_source() -> str:
     lines.append("}")
     lines += ["", "# Rules that run only when selected (by code, name, prefix or ALL)."]
     opt_in = [code for code, rule in registry.items() if not rule.default]
-    members = f"{{{', '.join(repr(c) for c in opt_in)}}}" if opt_in else ""
-    lines.append(f"OPT_IN: frozenset[str] = frozenset({members})")
+    if opt_in:
+        lines += ["OPT_IN: frozenset[str] = frozenset(", "    {"]
+        lines += [f'        "{code}",' for code in opt_in]
+        lines += ["    }", ")"]
+    else:
+        lines.append("OPT_IN: frozenset[str] = frozenset()")
     lines += [
         "",
         "# Real-world figures from benchmarks/realworld/precision.json:",

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import cache, lru_cache
 from typing import Any
 
+from mlint.lines import LineEndings
+from mlint.parse import ParseFailure, cpython_error, on_large_stack, parse_module
 from mlint.rule import FileContext, Rule
 from mlint.rules import all_rules
 from mlint.types import Applicability, Diagnostic, LintSettings, Location
 
 # Rules the engine itself reports; they never join the traversal.
-ENGINE_CODES = frozenset({"ML001", "ML002"})
+ENGINE_CODES = frozenset({"ML001", "ML002", "ML003"})
 
 
 @cache
@@ -27,26 +30,44 @@ def _rules_for(codes: frozenset[str]) -> tuple[type[Rule], ...]:
     return tuple(registry[c] for c in sorted(codes) if c in registry and c not in ENGINE_CODES)
 
 
-def _syntax_error(path: str, source: str, exc: Exception) -> Diagnostic:
-    line = int(getattr(exc, "raw_line", 0) or getattr(exc, "lineno", 0) or 1)
-    column = int(getattr(exc, "raw_column", 0) or 0) + 1
-    message = str(getattr(exc, "message", "") or exc).splitlines()[0]
-    location = Location(line, column)
+def _parse_error(path: str, failure: ParseFailure) -> Diagnostic:
+    """ML001 when CPython rejects the file too (its message and position), else ML003."""
+    location = Location(failure.line, failure.column)
+    if failure.cpython:
+        code, name, message = "ML001", "syntax-error", failure.message
+    else:
+        code, name = "ML003", "parse-error"
+        message = f"mlint cannot parse this file: {failure.message}"
     return Diagnostic(
         path=path,
-        code="ML001",
-        name="syntax-error",
-        message=f"SyntaxError: {message}",
+        code=code,
+        name=name,
+        message=message,
         start=location,
         end=location,
-        noqa_line=line,
+        noqa_line=failure.line,
     )
 
 
 def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
-    """Every diagnostic for one file's text, suppressions applied, sorted by position."""
-    import libcst as cst
+    """Every diagnostic for one file's text, suppressions applied, sorted by position.
 
+    Rules see the text with ``\n`` line breaks; their edits come back as offsets into
+    ``source``, inserted lines ending as the file's lines do.
+    """
+    endings = LineEndings(source)
+    diagnostics = _lint_lf(endings.text, path, settings)
+    if endings.identity:
+        return diagnostics
+    return [
+        diag
+        if diag.fix is None
+        else replace(diag, fix=replace(diag.fix, edits=tuple(map(endings.edit, diag.fix.edits))))
+        for diag in diagnostics
+    ]
+
+
+def _lint_lf(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
     codes = settings.codes_for(path)
     active = [
         rule
@@ -56,11 +77,14 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     wants_noqa_check = "ML002" in codes and "noqa" in source
     if not active and not wants_noqa_check:
         # Nothing here for any rule: a cheap syntax check replaces the libcst parse.
-        return _ast_syntax_check(source, path) if "ML001" in codes else []
+        rejected = cpython_error(source) if "ML001" in codes else None
+        return [] if rejected is None else [_parse_error(path, rejected)]
     try:
-        module = cst.parse_module(source)
-    except Exception as exc:  # noqa: BLE001  (libcst raises ParserSyntaxError, rarely others)
-        return [_syntax_error(path, source, exc)] if "ML001" in codes else []
+        module = parse_module(source)
+    except ParseFailure as failure:
+        # ML003 whatever the selection: the file was not checked, and the run must say so.
+        wanted = "ML001" in codes or not failure.cpython
+        return [_parse_error(path, failure)] if wanted else []
 
     diagnostics: list[Diagnostic] = []
     if active:
@@ -76,7 +100,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 20_000))
         try:
-            walk(module, rules, context)
+            on_large_stack(lambda: walk(module, rules, context))
         finally:
             sys.setrecursionlimit(limit)
         for rule in rules:
@@ -84,7 +108,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
                 start_offset, end_offset = context.span(pending.node)
                 start = context.location(start_offset)
                 fix = pending.fix
-                if fix is not None and rule.code not in settings.fixable:
+                if fix is not None and (rule.code not in settings.fixable or not context.exact):
                     fix = None
                 diagnostics.append(
                     Diagnostic(
@@ -105,21 +129,6 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     diagnostics = _dedupe(diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics
-
-
-def _ast_syntax_check(source: str, path: str) -> list[Diagnostic]:
-    import ast
-
-    try:
-        ast.parse(source)
-    except SyntaxError as exc:
-        exc.raw_line = exc.lineno  # type: ignore[attr-defined]
-        exc.raw_column = max((exc.offset or 1) - 1, 0)  # type: ignore[attr-defined]
-        exc.message = exc.msg  # type: ignore[attr-defined]
-        return [_syntax_error(path, source, exc)]
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return [_syntax_error(path, source, exc)]
-    return []
 
 
 def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

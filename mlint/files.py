@@ -6,7 +6,8 @@ import codecs
 import fnmatch
 import os
 import re
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,16 +70,18 @@ class _GitIgnore:
         self._specs: dict[Path, object] = {}
 
     def load(self, directory: Path) -> None:
-        ignore_file = directory / ".gitignore"
-        if directory in self._specs or not ignore_file.is_file():
+        """Read ``directory/.gitignore``; an unreadable one is skipped (the walk warns)."""
+        if directory in self._specs:
             return
+        ignore_file = directory / ".gitignore"
         try:
-            import pathspec
-
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-            self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+            if not ignore_file.is_file():  # a FIFO would block the read
+                return
+            text = ignore_file.read_text(encoding="utf-8", errors="replace")
+            import pathspec  # only when there is a .gitignore: it costs 0.1 s to import
         except (OSError, ImportError):
             return
+        self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
         for directory, spec in self._specs.items():
@@ -133,6 +136,10 @@ def discover(
         if not path.exists():
             yield DiscoveryWarning(raw, "No such file or directory")
             continue
+        if not path.is_dir() and not path.is_file():
+            # A FIFO or a device would block the reader forever.
+            yield DiscoveryWarning(raw, "not a regular file; skipped")
+            continue
         if path.is_file():
             if force_exclude and (
                 excludes.anywhere(path)
@@ -179,12 +186,20 @@ def discover(
                     continue
                 if is_dir:
                     subdirs.append(child)
-                elif entry.name.endswith(tuple(suffixes)):
+                elif entry.name.endswith(tuple(suffixes)) and _is_regular(entry):
                     file_path = os.path.normpath(entry.path)
                     if file_path not in seen_files:
                         seen_files.add(file_path)
                         yield file_path
             stack.extend(reversed(subdirs))
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    """A regular file, or a link to one: never a FIFO, socket or device named ``*.py``."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -229,41 +244,190 @@ def read_source(path: str) -> SourceText:
     return decode(data, path)
 
 
-def write_atomic(path: str, text: str, encoding: str = "utf-8") -> None:
-    """Replace ``path`` with ``text`` in one step: a crash never leaves it half-written."""
-    target = Path(path)
-    data = text.encode(encoding)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mlint")
+class WriteError(OSError):
+    """A file that was not written; the message is one line and names no path.
+
+    An ``OSError``, so callers that report write failures report this one too.
+    """
+
+
+_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{8}\.mlint")
+
+
+def _temp_file(directory: str, name: str) -> tuple[int, str]:
+    """A new empty file next to ``name``, created ``0o666`` less the umask (never ``0o600``)."""
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.mlint")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def remove_stale_temps(paths: Sequence[str]) -> int:
+    """Delete the temporary files a killed ``--fix`` left next to ``paths``; how many.
+
+    A file is replaced by renaming a finished copy over it: a SIGKILL between the
+    copy's creation and the rename leaves the copy (``.NAME.<8 hex>.mlint``) behind,
+    never a damaged file. The next ``--fix`` run over the same files removes it.
+    """
+    names_by_dir: dict[str, set[str]] = {}
+    for path in paths:
+        directory, name = os.path.split(os.path.abspath(path))
+        names_by_dir.setdefault(directory, set()).add(name)
+    removed = 0
+    for directory, names in names_by_dir.items():
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None or match.group(1) not in names:
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue
+    return removed
+
+
+def _check_unchanged(path: str, expected: bytes | None) -> None:
+    if expected is None:
+        return
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(path, "rb") as handle:
+            current = handle.read()
+    except OSError as exc:
+        raise WriteError(f"cannot re-read before writing: {exc.strerror or exc}") from None
+    if current != expected:
+        raise WriteError("changed on disk while mlint was fixing it; left as it is now")
+
+
+def _write_in_place(path: str, data: bytes, expected: bytes | None) -> None:
+    """Overwrite the file itself: keeps hard links and the owner, but is not atomic.
+
+    The new text has already been checked to parse; one ``write`` and one
+    ``truncate`` follow the re-check, so only a kill between those two system calls
+    can leave a mixed file. Replacing the file instead would split the link.
+    """
+    with open(path, "r+b") as handle:
+        if expected is not None and handle.read() != expected:
+            raise WriteError("changed on disk while mlint was fixing it; left as it is now")
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+
+
+def write_atomic(
+    path: str, text: str, encoding: str = "utf-8", expected: bytes | None = None
+) -> None:
+    """Replace ``path`` with ``text`` in one step: a crash never leaves it half-written.
+
+    A symlink is written through (the link stays a link), and the file keeps its
+    mode and owner. A file with hard links, or whose owner a new file cannot get, is
+    written in place instead (see ``_write_in_place``). A read-only file is refused.
+    With ``expected`` (the bytes the fix was computed from), nothing is written if
+    the file no longer holds them. Failures raise ``WriteError`` (an ``OSError``).
+    """
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise WriteError(f"the fixed text has `{bad}`, which {encoding} cannot encode") from None
+    target = os.path.realpath(path)
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            raise WriteError("not a regular file")
+        if not info.st_mode & 0o222 or not os.access(target, os.W_OK):
+            raise WriteError("the file is read-only")
+        if info.st_nlink > 1:
+            _write_in_place(target, data, expected)
+            return
+    directory, name = os.path.split(target)
+    try:
+        fd, tmp = _temp_file(directory, name)
+    except PermissionError:
+        if info is None:
+            raise
+        _write_in_place(target, data, expected)  # a file writable in a read-only folder
+        return
+    keep: str | None = tmp
+    try:
+        with os.fdopen(fd, "wb", closefd=False) as handle:
             handle.write(data)
-        try:
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
+        if info is not None and not _same_metadata(fd, info):
+            os.close(fd)
+            fd = -1
             os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            keep = None
+            _write_in_place(target, data, expected)
+            return
+        os.close(fd)
+        fd = -1
+        _check_unchanged(target, expected)
+        os.replace(tmp, target)
+        keep = None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if keep is not None:
+            try:
+                os.unlink(keep)
+            except OSError:
+                pass
+
+
+def _same_metadata(fd: int, info: os.stat_result) -> bool:
+    """Give the new file ``info``'s mode and owner; False if the owner cannot be kept."""
+    if not hasattr(os, "fchown"):  # Windows: no owners to keep
+        return True
+    os.fchmod(fd, info.st_mode & 0o7777)
+    new = os.fstat(fd)
+    if (new.st_uid, new.st_gid) == (info.st_uid, info.st_gid):
+        return True
+    try:
+        os.fchown(fd, info.st_uid, info.st_gid)
+    except OSError:
+        return False
+    # chown clears set-user-ID bits: set the mode again.
+    os.fchmod(fd, info.st_mode & 0o7777)
+    return True
 
 
 def find_config_file(start: Path) -> Path | None:
-    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward."""
+    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward.
+
+    A ``pyproject.toml`` that cannot be read, or is not UTF-8, is an error: it might hold
+    the settings, and a run with the defaults instead would pass silently.
+    """
+    from mlint.types import ConfigError
+
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory.resolve(), *directory.resolve().parents):
-        for name in ("mlint.toml", ".mlint.toml"):
-            candidate = candidate_dir / name
-            if candidate.is_file():
-                return candidate
-        pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+        try:
+            for name in ("mlint.toml", ".mlint.toml"):
+                candidate = candidate_dir / name
+                if candidate.is_file():
+                    return candidate
+            pyproject = candidate_dir / "pyproject.toml"
+            if not pyproject.is_file():
                 continue
-            if "[tool.mlint" in text:
-                return pyproject
+            text = pyproject.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{pyproject}: cannot read config: not UTF-8 (invalid byte "
+                f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+            ) from None
+        except OSError as exc:
+            where = exc.filename or candidate_dir
+            raise ConfigError(f"{where}: cannot read config: {exc.strerror or exc}") from None
+        if "[tool.mlint" in text:
+            return pyproject
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -24,10 +25,24 @@ class FixOutcome:
 
 
 def parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
+    return _accepted(source, ast.PyCF_ONLY_AST)
+
+
+def compiles(source: str) -> bool:
+    """Whether ``source`` parses and passes the compiler's checks (`await`, `return` placement)."""
+    return _accepted(source, 0)
+
+
+def _accepted(source: str, flags: int) -> bool:
+    # A text that starts with a BOM compiles as a file does: the BOM is an encoding mark.
+    source = source.removeprefix("\ufeff")
+    with warnings.catch_warnings():
+        # An invalid escape in the user's string is theirs to hear about, not the fixer's.
+        warnings.simplefilter("ignore")
+        try:
+            compile(source, "<fix>", "exec", flags, dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
     return True
 
 
@@ -67,9 +82,11 @@ def fix_loop(
 
     ``state`` is what is being fixed (a source text, a notebook layout); ``advance`` builds
     the next state from the new text and the fixes accepted. A pass whose result does not
-    parse is refused, and the loop stops there.
+    parse is refused, and the loop stops there; so is one whose result does not compile
+    when the text before any fix did.
     """
     diagnostics = lint(state)
+    strict: bool | None = None
     applied = 0
     codes: list[str] = []
     for _ in range(MAX_PASSES):
@@ -86,7 +103,11 @@ def fix_loop(
         by_fix = {id(d.fix): d for d in candidates}
         source = source_of(state)
         new_source, accepted = apply_edits(source, (d.fix for d in candidates if d.fix))
-        if not accepted or new_source == source or not parses(new_source):
+        if not accepted or new_source == source:
+            break
+        if strict is None:
+            strict = compiles(source)
+        if not (compiles(new_source) if strict else parses(new_source)):
             break
         state = advance(state, new_source, accepted)
         applied += len(accepted)

@@ -7,6 +7,7 @@ never imports libcst or the rule modules.
 RULE_NAMES: dict[str, str] = {
     "ML001": "syntax-error",
     "ML002": "unused-noqa",
+    "ML003": "parse-error",
     "ML101": "eager-dataset-load",
     "ML102": "materialized-single-pass",
     "ML103": "whole-file-read-for-iteration",

@@ -250,7 +250,40 @@ class _Layout:
         return index
 
 
+def _parse_error_in_cell(diag: Diagnostic, layout: _Layout) -> Diagnostic:
+    """A parse error placed in the cell that holds it, with that cell's own error.
+
+    Jupyter compiles each cell on its own, so the first cell that does not parse alone is
+    the culprit: an error at the end of one cell is not reported in the next one.
+    """
+    from mlint.parse import ParseFailure, cpython_error, parse_module
+
+    for index, cell in enumerate(layout.cells):
+        failure: ParseFailure | None = None
+        if diag.code == "ML001":
+            failure = cpython_error(cell.text)
+        else:
+            try:
+                parse_module(cell.text)
+            except ParseFailure as exc:
+                failure = exc
+        if failure is None:
+            continue
+        lines = _LINE.findall(cell.text)
+        line, column = failure.line, failure.column
+        if line > len(lines):  # the end of the cell: its last line, after the last character
+            line, column = len(lines), len(lines[-1].rstrip("\r\n")) + 1
+        joined = Location(layout.first_lines[index] + line - 1, column)
+        message = failure.message
+        if diag.code == "ML003":
+            message = f"mlint cannot parse this file: {message}"
+        return replace(diag, start=joined, end=joined, noqa_line=joined.line, message=message)
+    return diag
+
+
 def _map(diag: Diagnostic, layout: _Layout, fix: Fix | None) -> Diagnostic:
+    if diag.code in ("ML001", "ML003"):
+        diag = _parse_error_in_cell(diag, layout)
     index = layout.cell_at_line(diag.start.line)
     message = diag.message
     if diag.code == "ML001":  # the parser's own position counts lines of the joined cells

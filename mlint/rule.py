@@ -28,6 +28,9 @@ class FileContext:
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None
+        # False when node offsets could not be mapped onto ``source`` with certainty: the
+        # engine then offers no fix for the file.
+        self.exact = True
         self._lines: LineOffsets | None = None
         self._imports: ImportTable | None = None
         self._classes: ClassIndex | None = None
@@ -60,11 +63,18 @@ class FileContext:
         return self.ancestors[-1] if self.ancestors else None
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:
-        """The node's syntactic ``(start, end)`` character offsets, computed once per file on demand."""
+        """The node's syntactic ``(start, end)`` offsets in ``source``, computed once per file."""
         if self._spans is None:
-            from mlint.positions import node_spans
+            from mlint.positions import align, node_spans
 
-            self._spans = node_spans(self.module)
+            spans, regenerated = node_spans(self.module)
+            if regenerated != self.source:
+                # libcst dropped something (a form feed, a BOM): offsets into its code are
+                # not offsets into the user's text until mapped back.
+                aligned = align(spans, regenerated, self.source)
+                self.exact = aligned is not None
+                spans = spans if aligned is None else aligned
+            self._spans = spans
         return self._spans[node]
 
     def location(self, offset: int) -> Location:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, cast
 
 from mlint.types import FileResult, LintSettings, Mode
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,23 @@ class RunOptions:
 
 
 def _lint_text(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResult:
+    """Lint one text; a file that cannot be checked gets ``error`` set, never an exception."""
+    try:
+        result = _lint_any(text, path, lint, mode)
+    except RecursionError:
+        return FileResult(path, error="internal error: nesting too deep to analyse")
+    except Exception as exc:  # noqa: BLE001  (one broken file must not stop the run)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}")
+    if result.error is None:
+        # The engine reports what it cannot parse as ML003; the run counts it as not checked.
+        unparsed = next((d for d in result.diagnostics if d.code == "ML003"), None)
+        if unparsed is not None:
+            return replace(result, error=unparsed.message)
+    return result
+
+
+def _lint_any(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResult:
     if path.endswith(".ipynb"):
         from mlint.notebook import lint_notebook  # type: ignore[import-not-found,unused-ignore]
 
@@ -60,16 +80,10 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
     except SourceError as exc:
         return FileResult(path, error=str(exc)), None
     digest: str | None = content_hash(data)
-    try:
-        result = _lint_text(source.text, path, lint, mode)
-    except RecursionError:
-        return FileResult(path, error="internal error: nesting too deep to analyse"), digest
-    except Exception as exc:  # noqa: BLE001  (one broken file must not stop the run)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return FileResult(path, error=f"internal error: {type(exc).__name__}: {first}"), digest
+    result = _lint_text(source.text, path, lint, mode)
     if mode == "fix" and result.fixed_source is not None:
         try:
-            write_atomic(path, result.fixed_source, source.encoding)
+            write_atomic(path, result.fixed_source, source.encoding, expected=data)
         except OSError as exc:
             return FileResult(path, error=f"cannot write fix: {exc.strerror or exc}"), None
         digest = None  # the file changed: cache it on the next run
@@ -80,6 +94,43 @@ def _worker(
     batch: Sequence[str], lint: LintSettings, mode: Mode
 ) -> list[tuple[FileResult, str | None]]:
     return [process_file(path, lint, mode) for path in batch]
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process end when ``parent`` does, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    else:
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _lane(
+    batch: Sequence[str], lint: LintSettings, mode: Mode, parent: int, conn: Connection
+) -> None:
+    """A worker that reports file by file, so the parent knows which file it died on."""
+    die_with_parent(parent)
+    for path in batch:
+        conn.send(process_file(path, lint, mode))
+    conn.close()
 
 
 def _pool_context() -> BaseContext:
@@ -140,11 +191,83 @@ def _execute(
     ordered = sorted(paths, key=size, reverse=True)
     chunk = max(1, min(16, len(ordered) // (jobs * 8)))
     batches = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-        futures = [pool.submit(_worker, batch, options.lint, options.mode) for batch in batches]
-        from concurrent.futures import as_completed
-
+    unfinished: list[str] = []
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=_pool_context(),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
+        futures = {
+            pool.submit(_worker, batch, options.lint, options.mode): batch for batch in batches
+        }
         for future in as_completed(futures):
-            yield from future.result()
+            try:
+                results = future.result()
+            except BrokenProcessPool:  # a worker died (a crash in native code, the OOM killer)
+                unfinished.extend(futures[future])
+                continue
+            yield from results
+    if unfinished:
+        yield from _one_by_one(unfinished, options, jobs)
+
+
+def _one_by_one(
+    paths: list[str], options: RunOptions, jobs: int
+) -> Iterator[tuple[FileResult, str | None]]:
+    """Re-run files whose worker died, in lanes that report each file as it is done.
+
+    When a lane dies, the file it was on is reported as not checked and a new lane takes
+    the files after it: every other file still gets its results.
+    """
+    from multiprocessing.connection import wait
+
+    context = _pool_context()
+    lanes: dict[Connection, tuple[BaseProcess, list[str]]] = {}
+
+    def start(batch: list[str]) -> None:
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(  # type: ignore[attr-defined]
+            target=_lane,
+            args=(batch, options.lint, options.mode, os.getpid(), writer),
+            daemon=True,
+        )
+        process.start()
+        writer.close()
+        lanes[reader] = (process, batch)
+
+    size = -(-len(paths) // max(1, min(jobs, len(paths))))
+    for i in range(0, len(paths), size):
+        start(paths[i : i + size])
+    while lanes:
+        for ready in wait(list(lanes)):
+            reader = cast("Connection", ready)
+            process, batch = lanes[reader]
+            try:
+                result, digest = cast("tuple[FileResult, str | None]", reader.recv())
+            except EOFError:
+                del lanes[reader]
+                reader.close()
+                process.join()
+                if batch:
+                    yield FileResult(batch[0], error=_death(process.exitcode)), None
+                    if batch[1:]:
+                        start(batch[1:])
+                continue
+            batch.pop(0)
+            yield result, digest
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"internal error: the process checking this file died ({name})"
+    return f"internal error: the process checking this file exited with code {exitcode}"

@@ -122,17 +122,32 @@ def _load_toml(path: Path) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: cannot read config: not UTF-8 (invalid byte "
+            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return data
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+    return names.get(type(value), "an array" if isinstance(value, list) else "a date or time")
 
 
 def read_config_file(path: Path) -> tuple[FileConfig, Path]:
     """Parse one config file; ``(config, the directory its paths are relative to)``."""
     data = _load_toml(path)
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("mlint", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: `tool` must be a table, not {_toml_type(tool)}")
+        table = tool.get("mlint", {})
         where = f"{path} [tool.mlint]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: `tool.mlint` must be a table, not {_toml_type(table)}")
     else:
         table = data
         where = str(path)
@@ -149,6 +164,8 @@ def read_config_file(path: Path) -> tuple[FileConfig, Path]:
 def expand_selector(selector: str, codes_by_name: Mapping[str, str]) -> set[str]:
     """The rule codes a selector names: ``ALL``, a code prefix, or a rule name."""
     codes = set(codes_by_name.values())
+    if not selector.strip():
+        raise ConfigError('empty rule selector `""` (write `ALL` to select every rule)')
     if selector == "ALL":
         return codes
     if selector in codes_by_name:
@@ -284,7 +301,17 @@ def resolve_settings(
         applicability=Applicability.UNSAFE if unsafe else Applicability.SAFE,
         ignore_noqa=overrides.ignore_noqa,
     )
-    cache_dir = Path(overrides.cache_dir or file_config.cache_dir)
+    from mlint.cache import cache_dir_problem
+
+    configured = overrides.cache_dir or file_config.cache_dir
+    problem = cache_dir_problem(configured, root)
+    if problem is not None:
+        source = "--cache-dir" if overrides.cache_dir else f"{where}: cache-dir"
+        raise ConfigError(
+            f"{source} `{configured}` {problem}; the cache needs a folder of its own, "
+            "such as `.mlint_cache`"
+        )
+    cache_dir = Path(configured)
     if not cache_dir.is_absolute():
         cache_dir = root / cache_dir
     return Settings(

@@ -59,7 +59,7 @@ def test_rule_pages_show_status_and_figure() -> None:
 def test_opt_in_rules_run_only_when_selected(tmp_path: Path) -> None:
     if not OPT_IN:
         pytest.skip("every rule is default")
-    code = sorted(OPT_IN)[0]
+    code = min(OPT_IN)
     rule = all_rules()[code]
     bad = ROOT / "fixtures" / code / "bad.py"
     (tmp_path / "bad.py").write_text(bad.read_text(encoding="utf-8"), encoding="utf-8")

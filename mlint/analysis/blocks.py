@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable, dotted_name
+from mlint.analysis.statements import inner_suites
 from mlint.walker import children
 
 GRAD_OFF = frozenset(
@@ -139,17 +140,8 @@ def statement_blocks(
             )
         elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
             continue
-        elif isinstance(item, cst.Match):
-            stack.extend(case.body for case in item.cases)
-        elif isinstance(
-            item, (cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally)
-        ):
-            stack.append(item.body)
-            for attr in ("orelse", "finalbody"):
-                extra = getattr(item, attr, None)
-                if extra is not None:
-                    stack.append(extra)
-            stack.extend(getattr(item, "handlers", ()))
+        elif isinstance(item, cst.BaseCompoundStatement):
+            stack.extend(reversed(inner_suites(item)))
 
 
 def small_statements(statement: cst.BaseStatement) -> Sequence[cst.BaseSmallStatement]:

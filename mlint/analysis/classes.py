@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable
+from mlint.analysis.statements import inner_suites
 
 MODULE_BASES = frozenset(
     {
@@ -46,13 +47,7 @@ def _classes(body: object) -> Iterator[cst.ClassDef]:
         elif isinstance(item, (cst.Module, cst.IndentedBlock)):
             stack.append(item.body)
         elif isinstance(item, cst.BaseCompoundStatement):
-            stack.append(item.body)
-            for attr in ("orelse", "finalbody", "handlers"):
-                extra = getattr(item, attr, None)
-                if extra is not None:
-                    stack.append(extra)
-        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally)):
-            stack.append(item.body)
+            stack.extend(inner_suites(item))
 
 
 @dataclass
@@ -159,11 +154,7 @@ def _bound_names(statements: Sequence[cst.CSTNode]) -> Iterator[str]:
                 [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
             )
             yield from (t.value for t in targets if isinstance(t, cst.Name))
-        elif isinstance(stmt, (cst.If, cst.Try)):
+        elif isinstance(stmt, (cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
             # `if TYPE_CHECKING:` / version switches / optional imports still bind the name.
-            yield from _bound_names(stmt.body.body)
-            orelse = getattr(stmt, "orelse", None)
-            if isinstance(orelse, (cst.Else, cst.If)):
-                yield from _bound_names(
-                    [orelse] if isinstance(orelse, cst.If) else orelse.body.body
-                )
+            for suite in inner_suites(stmt):
+                yield from _bound_names(suite.body)

@@ -337,7 +337,7 @@ class _Collector:
                 self.value_role(value.item, Role.YIELDED, node, loops, escaped)
             else:
                 self.value_role(value, Role.YIELDED, node, loops, escaped)
-        elif isinstance(node, cst.ExceptHandler):
+        elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
             if node.type is not None:
                 self.visit(node.type, loops, escaped)
             if node.name is not None:
@@ -366,6 +366,16 @@ class _Collector:
         elif isinstance(node, cst.Lambda):
             self.scope_params(node.params, loops)
             self.visit(node.body, loops, True)
+        elif isinstance(node, (cst.MatchAs, cst.MatchStar)):
+            if isinstance(node, cst.MatchAs) and node.pattern is not None:
+                self.visit(node.pattern, loops, escaped)
+            if node.name is not None:
+                self.bind(node.name, UseKind.BIND, loops, escaped)
+        elif isinstance(node, cst.MatchMapping):
+            for entry in node.elements:
+                self.visit(entry, loops, escaped)
+            if node.rest is not None:
+                self.bind(node.rest, UseKind.BIND, loops, escaped)
         elif isinstance(node, cst.Arg):
             self.visit(node.value, loops, escaped)
         elif isinstance(node, cst.Param):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from mlint.analysis.statements import inner_suites
+
 # Names that ML code uses without an import in snippets and notebook cells.
 CONVENTIONAL_ALIASES: dict[str, str] = {
     "torch": "torch",
@@ -66,16 +68,7 @@ def _import_statements(body: object) -> Iterator[cst.Import | cst.ImportFrom]:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     yield small
         elif isinstance(item, cst.BaseCompoundStatement):
-            stack.append(item.body)
-            for attr in ("orelse", "finalbody", "handlers"):
-                extra = getattr(item, attr, None)
-                if extra is not None:
-                    stack.append(extra)
-        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
-            stack.append(item.body)
-            orelse = getattr(item, "orelse", None)
-            if orelse is not None:
-                stack.append(orelse)
+            stack.extend(reversed(inner_suites(item)))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import libcst as cst
 
 from mlint.analysis.classes import ClassIndex
 from mlint.analysis.imports import ImportTable
+from mlint.analysis.statements import inner_suites
 
 # `torch.nn.<Name>` attributes that are not modules.
 _NN_NON_MODULES = frozenset(
@@ -57,16 +58,7 @@ def walk_statements(body: object) -> Iterator[cst.BaseSmallStatement]:
         elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
             continue
         elif isinstance(item, cst.BaseCompoundStatement):
-            stack.append(item.body)
-            for attr in ("orelse", "finalbody", "handlers"):
-                extra = getattr(item, attr, None)
-                if extra is not None:
-                    stack.append(extra)
-        elif isinstance(item, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
-            stack.append(item.body)
-            orelse = getattr(item, "orelse", None)
-            if orelse is not None:
-                stack.append(orelse)
+            stack.extend(reversed(inner_suites(item)))
 
 
 def init_module_attributes(

@@ -332,10 +332,31 @@ def module_local_name(imports: ImportTable, module: str) -> str | None:
     return None
 
 
-def import_edit(context: FileContext, line: str) -> Edit:
-    """An edit adding the import ``line`` after the file's leading docstring and import block."""
-    source = context.source
+# PEP 263: an encoding declaration, on line 1 or 2.
+_CODING_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+
+
+def _after_magic_comments(source: str) -> int:
+    """The offset after a leading shebang and encoding cookie: both must stay first."""
     offset = 0
+    for number in (1, 2):
+        end = source.find("\n", offset)
+        line = source[offset : len(source) if end == -1 else end].lstrip("\ufeff")
+        magic = _CODING_COOKIE.match(line) or (number == 1 and line.startswith("#!"))
+        if not magic:
+            break
+        offset = len(source) if end == -1 else end + 1
+    return offset
+
+
+def import_edit(context: FileContext, line: str) -> Edit:
+    """An edit adding the import ``line`` after the file's leading docstring and import block.
+
+    It goes below a shebang, an encoding cookie, the module docstring and ``__future__``
+    imports, whichever of them the file has.
+    """
+    source = context.source
+    offset = _after_magic_comments(source)
     for index, statement in enumerate(context.module.body):
         if not isinstance(statement, cst.SimpleStatementLine):
             break
@@ -354,6 +375,6 @@ def import_edit(context: FileContext, line: str) -> Edit:
     suffix = ""
     if not context.imports.names:
         # A first import gets its own block, two lines above a def as PEP 8 asks.
-        following = source[offset:].lstrip("\n")
+        following = source[offset:].lstrip("\n\x0c")
         suffix = "\n\n" if following.startswith(("def ", "async def ", "class ", "@")) else "\n"
     return Edit(offset, offset, f"{prefix}{line}\n{suffix}")

@@ -30,6 +30,21 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def not_checked(results: Sequence[FileResult]) -> list[FileResult]:
+    """Files that could not be checked and whose reason no diagnostic shows yet.
+
+    A file mlint cannot parse already carries its ML003 diagnostic; the others (unreadable,
+    undecodable, an internal error) need an entry of their own in every format.
+    """
+    return [r for r in results if r.error and not any(d.code == "ML003" for d in r.diagnostics)]
+
+
+def not_checked_message(result: FileResult) -> str:
+    """Why ``result``'s file was not checked, as one line."""
+    reason = result.error or ""
+    return reason if reason.startswith("mlint ") else f"mlint could not check this file: {reason}"
+
+
 def location_text(diag: Diagnostic) -> str:
     if diag.cell is not None:
         return f"cell {diag.cell}:{diag.start.line}:{diag.start.column}"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.report.common import display_path, fix_marker, location_text, paint
+from mlint.report.common import (
+    display_path,
+    fix_marker,
+    location_text,
+    not_checked,
+    not_checked_message,
+    paint,
+)
 from mlint.types import FileResult
 
 
@@ -18,4 +25,9 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                 f"{paint(display_path(diag.path), 'bold', context)}:{location_text(diag)}: "
                 f"{paint(diag.code, 'red', context)} {marker}{diag.message}"
             )
+    for result in not_checked(results):
+        lines.append(
+            f"{paint(display_path(result.path), 'bold', context)}:1:1: "
+            f"{paint('error', 'red', context)} {not_checked_message(result)}"
+        )
     return "\n".join(lines) + ("\n" if lines else "")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.report.common import ci_path, display_path, location_text
+from mlint.report.common import (
+    ci_path,
+    display_path,
+    location_text,
+    not_checked,
+    not_checked_message,
+)
 from mlint.report.sources import Sources
 from mlint.types import FileResult
 
@@ -46,4 +52,10 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
             props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
             message = f"{path}:{location_text(diag)}: {diag.code} {diag.message}"
             lines.append(f"::error {props}::{escape_data(message)}")
+    for result in not_checked(results):
+        path = display_path(result.path)
+        file = ci_path(result.path, WORKSPACE)
+        props = f"title={escape_property('mlint (not checked)')},file={escape_property(file)}"
+        message = f"{path}: {not_checked_message(result)}"
+        lines.append(f"::error {props}::{escape_data(message)}")
     return "".join(line + "\n" for line in lines)

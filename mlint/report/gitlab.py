@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from mlint.report import ReportContext
-from mlint.report.common import ci_path, fingerprints
+from mlint.report.common import (
+    ci_path,
+    fingerprints,
+    not_checked,
+    not_checked_message,
+)
 from mlint.report.sources import Sources
 from mlint.types import FileResult
 
@@ -39,4 +45,19 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                     },
                 }
             )
+    for result in not_checked(results):
+        path = ci_path(result.path, PROJECT_DIR, context.project_root)
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": "mlint-not-checked",
+                "description": not_checked_message(result),
+                "categories": ["Bug Risk"],
+                "fingerprint": hashlib.blake2b(
+                    f"not-checked\x00{path}".encode(), digest_size=16
+                ).hexdigest(),
+                "severity": "blocker",
+                "location": {"path": path, "lines": {"begin": 1, "end": 1}},
+            }
+        )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlint.report import ReportContext
-from mlint.report.common import edit_locations
+from mlint.report.common import edit_locations, not_checked, not_checked_message
 from mlint.report.sources import Sources
 from mlint.types import Diagnostic, FileResult, Location
 
@@ -52,9 +52,31 @@ def diagnostic_json(diag: Diagnostic, sources: Sources) -> dict[str, Any]:
     }
 
 
+def not_checked_json(result: FileResult) -> dict[str, Any]:
+    """A file that could not be checked, shaped like a diagnostic with no code."""
+    start = {"row": 1, "column": 1}
+    return {
+        "cell": None,
+        "code": None,
+        "end_location": start,
+        "filename": result.path if result.path == "-" else os.path.abspath(result.path),
+        "fix": None,
+        "location": start,
+        "message": not_checked_message(result),
+        "noqa_row": None,
+        "url": None,
+    }
+
+
 def objects(results: Sequence[FileResult]) -> list[dict[str, Any]]:
     sources = Sources(list(results))
-    return [diagnostic_json(diag, sources) for result in results for diag in result.diagnostics]
+    failed = {id(r) for r in not_checked(results)}
+    out: list[dict[str, Any]] = []
+    for result in results:
+        out.extend(diagnostic_json(diag, sources) for diag in result.diagnostics)
+        if id(result) in failed:
+            out.append(not_checked_json(result))
+    return out
 
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:

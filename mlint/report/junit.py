@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.report.common import display_path
+from mlint.report.common import display_path, not_checked, not_checked_message
 from mlint.report.sources import Sources
 from mlint.types import Diagnostic, FileResult
 
@@ -29,10 +29,15 @@ def _position(diag: Diagnostic, sources: Sources) -> dict[str, str]:
 
 def render(results: Sequence[FileResult], context: ReportContext) -> str:
     sources = Sources(list(results))
-    flagged = [r for r in results if r.diagnostics]
+    failed = {id(r) for r in not_checked(results)}
+    flagged = [r for r in results if r.diagnostics or id(r) in failed]
     total = sum(len(r.diagnostics) for r in flagged)
     root = ET.Element(
-        "testsuites", name="mlint", tests=str(total or 1), failures=str(total), errors="0"
+        "testsuites",
+        name="mlint",
+        tests=str(total + len(failed) or 1),
+        failures=str(total),
+        errors=str(len(failed)),
     )
     if not flagged:
         # CI dashboards treat an empty report as "no tests ran": show a passing check.
@@ -43,16 +48,21 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
     for result in flagged:
         path = _clean(display_path(result.path))
         count = str(len(result.diagnostics))
+        error = id(result) in failed
         suite = ET.SubElement(
             root,
             "testsuite",
             name=path,
-            tests=count,
+            tests=str(len(result.diagnostics) + error),
             disabled="0",
-            errors="0",
+            errors=str(int(error)),
             failures=count,
             package="mlint",
         )
+        if error:
+            case = ET.SubElement(suite, "testcase", name="mlint.not-checked", classname=path)
+            message = _clean(not_checked_message(result))
+            ET.SubElement(case, "error", message=message, type="not-checked").text = message
         for diag in result.diagnostics:
             case = ET.SubElement(
                 suite,

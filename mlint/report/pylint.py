@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlint.report import ReportContext
-from mlint.report.common import display_path
+from mlint.report.common import display_path, not_checked, not_checked_message
 from mlint.report.sources import Sources
 from mlint.types import FileResult
 
@@ -25,4 +25,6 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
             lines.append(
                 f"{display_path(diag.path)}:{line}: [{diag.code}({diag.name})] {diag.message}{cell}"
             )
+    for result in not_checked(results):
+        lines.append(f"{display_path(result.path)}:1: [error] {not_checked_message(result)}")
     return "".join(line + "\n" for line in lines)

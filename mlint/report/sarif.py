@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from mlint import __version__
 from mlint.report import ReportContext
-from mlint.report.common import edit_locations, fingerprints, project_path
+from mlint.report.common import edit_locations, fingerprints, not_checked_message, project_path
 from mlint.report.sources import Sources
 from mlint.types import Diagnostic, FileResult
 
@@ -150,6 +150,25 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                 item["properties"] = {"cell": diag.cell, "cellLine": diag.start.line}
             sarif_results.append(item)
 
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": not_checked_message(result)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(result.path, context.project_root)
+                    }
+                }
+            ],
+            "descriptor": {"id": "not-checked"},
+        }
+        for result in results
+        if result.error
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     root_uri = Path(os.path.abspath(context.project_root)).as_uri().rstrip("/") + "/"
     log = {
         "$schema": SCHEMA,
@@ -164,6 +183,7 @@ def render(results: Sequence[FileResult], context: ReportContext) -> str:
                         "rules": rules,
                     }
                 },
+                "invocations": [invocation],
                 "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
                 "columnKind": "unicodeCodePoints",
                 "results": sarif_results,
