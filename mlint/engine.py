@@ -43,8 +43,13 @@ def _syntax_error(path: str, source: str, exc: Exception) -> Diagnostic:
     )
 
 
-def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
-    """Every diagnostic for one file's text, suppressions applied, sorted by position."""
+def lint_source(
+    source: str, path: str, settings: LintSettings, cells: tuple[tuple[int, int], ...] = ()
+) -> list[Diagnostic]:
+    """Every diagnostic for one file's text, suppressions applied, sorted by position.
+
+    ``cells`` marks notebook code cells in a joined source (see ``FileContext.cells``).
+    """
     import libcst as cst
 
     codes = settings.codes_for(path)
@@ -66,7 +71,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     if active:
         from mlint.walker import walk
 
-        context = FileContext(path, source, module)
+        context = FileContext(path, source, module, cells)
         rules = [
             rule(
                 context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items())))
