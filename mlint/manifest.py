@@ -25,6 +25,7 @@ RULE_NAMES: dict[str, str] = {
     "ML303": "sync-client-in-async",
     "ML304": "blocking-call-in-async",
     "ML305": "nested-event-loop",
+    "ML306": "blocking-inference-in-async",
     "ML401": "hyperparameter-dict",
     "ML402": "silent-config-default",
     "ML403": "config-key-typo",

@@ -165,7 +165,10 @@ class AwaitInLoop(Rule):
             return None
         if out in names_read(awaited) or out in names_read(loop.iter):
             return None
-        aio, imports = _asyncio_name(ctx)
+        asyncio_name = _asyncio_name(ctx)
+        if asyncio_name is None:
+            return None
+        aio, imports = asyncio_name
         generator = (
             f"{ctx.code(awaited.expression)} for {ctx.code(loop.target)} in {ctx.code(loop.iter)}"
         )

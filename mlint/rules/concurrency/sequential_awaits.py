@@ -138,7 +138,10 @@ class SequentialAwaits(Rule):
                 return None  # deleting the line would drop the comment
             if index and item.line.leading_lines:
                 return None
-        aio, imports = _asyncio_name(ctx)
+        asyncio_name = _asyncio_name(ctx)
+        if asyncio_name is None:
+            return None
+        aio, imports = asyncio_name
         targets = ", ".join(item.target for item in run)
         calls = ", ".join(ctx.code(item.call) for item in run)
         edits = [ctx.replace(run[0].assign, f"{targets} = await {aio}.gather({calls})")]
