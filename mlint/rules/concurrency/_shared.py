@@ -92,6 +92,8 @@ _STATEFUL_WORDS = frozenset(
         "channel",
         "page",
         "browser",
+        "pipe",
+        "pipeline",
         "file",
         "f",
         "fp",
