@@ -46,3 +46,11 @@ def test_message_cites_the_line_within_the_cell() -> None:
     assert (cell, line) == (2, 2)
     assert "on cell 2, line 4 " in message
     assert "line 7" not in message
+
+
+def test_clock_reads_in_two_cells_are_not_paired() -> None:
+    text = _notebook(
+        "import time\nimport torch\nstart = time.time()\n",
+        "x = torch.ones(3).cuda()\ny = x * 2\nend = time.time()\n",
+    )
+    assert _check(text, "ML204") == []
