@@ -147,8 +147,11 @@ class InferenceWithoutNoGrad(Rule):
     def __init__(self, context: FileContext, options: object = None) -> None:
         super().__init__(context, options)
         self._scopes: list[_Scope] = []
-        # Callee name -> for each call site in the file, whether it runs with grad off.
-        self._call_sites: dict[str, list[bool]] = {}
+        # Callee name -> for each call site in the file: whether it runs with grad off, and
+        # the name of the function it is written in.
+        self._call_sites: dict[str, list[tuple[bool, str | None]]] = {}
+        # Receivers of `.freeze()` (LightningModule: every parameter stops requiring grad).
+        self._frozen: set[str] = set()
         self._pending: list[tuple[cst.FunctionDef, cst.Call, str]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -163,12 +166,15 @@ class InferenceWithoutNoGrad(Rule):
         mode = grad_mode_at(ctx.ancestors, ctx.imports)
         func = node.func
         target = func.attr if isinstance(func, cst.Attribute) else func
+        caller = self._scopes[-1].node.name.value if self._scopes else None
         if isinstance(target, cst.Name):
-            self._call_sites.setdefault(target.value, []).append(mode is False)
+            self._call_sites.setdefault(target.value, []).append((mode is False, caller))
+        called = method_call(node)
+        if called is not None and called[1] == "freeze" and not node.args:
+            self._frozen.add(called[0])
         if not self._scopes:
             return
         scope = self._scopes[-1]
-        called = method_call(node)
         if called is not None and (
             (called[1] == "eval" and not node.args)
             or (called[1] == "train" and len(node.args) == 1 and _is_false(node.args[0].value))
@@ -209,10 +215,23 @@ class InferenceWithoutNoGrad(Rule):
 
     def leave_Module(self, node: cst.Module) -> None:
         for function, call, callee in self._pending:
-            sites = self._call_sites.get(function.name.value, [])
-            if sites and all(sites):
-                continue  # a helper that this file only calls with grad off
+            if self._grad_off_callers(function.name.value, 3):
+                continue  # a helper that this file only reaches with grad off
+            if callee in self._frozen:
+                continue  # `model.freeze()`: no parameter requires grad
             self._report(function, call, callee)
+
+    def _grad_off_callers(self, name: str, depth: int) -> bool:
+        """Whether every call of ``name`` in this file runs with grad off, directly or
+        through callers (up to ``depth`` calls up) that all do."""
+        sites = self._call_sites.get(name, [])
+        if not sites or depth == 0:
+            return False
+        return all(
+            off
+            or (caller is not None and caller != name and self._grad_off_callers(caller, depth - 1))
+            for off, caller in sites
+        )
 
     def _named_entry(self, function: cst.FunctionDef, cls: cst.ClassDef | None) -> bool:
         """An inference entry by name: not in a test file, not a method of a module.
