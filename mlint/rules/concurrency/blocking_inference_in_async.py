@@ -284,6 +284,12 @@ class BlockingInferenceInAsync(Rule):
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
             return "loads a model"
+        name = func.attr.value if isinstance(func, cst.Attribute) else None
+        name = func.value if isinstance(func, cst.Name) else name
+        if name is not None and name not in self.index.async_names:
+            twin = next((t for t in _twins(name) if t in self.index.async_names), None)
+            if twin is not None:
+                return f"calls `{name}()`, the synchronous twin of `{twin}`"
         resolved = self.context.imports.resolve(func)
         if resolved is not None and resolved.certain:
             name = resolved.name

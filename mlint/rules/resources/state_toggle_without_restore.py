@@ -35,8 +35,11 @@ class _Toggle:
 
 
 _TOGGLE_HELP = {
-    "mode": "use `with eval_mode({target}):` (`mlint.patterns.resources.eval_mode`)",
-    "grad": "use `with torch.set_grad_enabled(...):`",
+    "mode": (
+        "put the undo in `try:` … `finally:` (or write a small context manager; "
+        "`mlint.patterns.resources.eval_mode` is one to read)"
+    ),
+    "grad": "use `with torch.set_grad_enabled(...):` (or `with torch.no_grad():`)",
     "backends": "set it in a `try`/`finally` (or a context manager) that restores the old value",
     "profiler": "use `with {target}:` (profilers are context managers)",
 }
