@@ -54,3 +54,11 @@ def test_clock_reads_in_two_cells_are_not_paired() -> None:
         "x = torch.ones(3).cuda()\ny = x * 2\nend = time.time()\n",
     )
     assert _check(text, "ML204") == []
+
+
+def test_single_inference_helper_in_a_notebook_is_not_reported() -> None:
+    helper = "def infer(model, x):\n    model.eval()\n    return model(x)\n"
+    loop = "def score(model, loader):\n    model.eval()\n    return [model(b) for b in loader]\n"
+    assert _check(_notebook(helper), "ML201") == []
+    [(cell, line, _)] = _check(_notebook("import torch\n", loop), "ML201")
+    assert (cell, line) == (2, 3)

@@ -12,6 +12,7 @@ from mlint.analysis.blocks import (
     SET_GRAD_ENABLED,
     decorator_grad_mode,
     grad_mode_at,
+    iter_nodes,
     method_call,
 )
 from mlint.analysis.imports import dotted_name
@@ -60,9 +61,20 @@ def _is_test_file(path: str) -> bool:
     return (
         name.startswith("test_")
         or name.endswith("_test.py")
+        or name in ("tests.py", "test.py")
         or name == "conftest.py"
         or any(part in ("tests", "test") for part in pure.parts[:-1])
     )
+
+
+def _repeated(call: cst.Call, function: cst.FunctionDef) -> bool:
+    """Whether ``call`` sits in a loop or comprehension of ``function``."""
+    for node in iter_nodes(function.body):
+        if isinstance(
+            node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+        ) and any(inner is call for inner in iter_nodes(node)):
+            return True
+    return False
 
 
 def _torch_name(ctx: FileContext) -> str | None:
@@ -106,8 +118,9 @@ class InferenceWithoutNoGrad(Rule):
     `.eval()` the function calls. Functions that compute gradients (`.backward()`,
     `.step()`, `.grad`, `requires_grad`, `torch.enable_grad`, `torch.autograd.*`) are
     skipped, as are Lightning's `validation_step`/`test_step`/`predict_step` (the trainer
-    already disables gradients) and, in test files, functions that do not call `.eval()`
-    (pytest's `test_*` are not inference entry points). A `predict*` method of a class
+    already disables gradients), test files and `test_*` functions (a forward on toy
+    inputs costs nothing measurable), and, in notebooks, a model call outside any loop (a
+    helper run on one or two inputs). A `predict*` method of a class
     with `forward` (or of an `nn.Module`) is a head inside the forward graph, so only its
     `.eval()` makes it an entry; a function that this file calls only from code that
     already runs with gradients off (`self.encode_prompt(...)` inside a `@torch.no_grad()`
@@ -204,11 +217,15 @@ class InferenceWithoutNoGrad(Rule):
         ):
             return
         ctx = self.context
+        if _is_test_file(ctx.path) or name.startswith("test_"):
+            return  # a test's forward on toy inputs: autograd costs nothing measurable
         cls = _enclosing_class(ctx.ancestors)
         if not scope.eval_receivers and not self._named_entry(node, cls):
             return
         proven = _proven_modules(ctx, node, cls) | scope.eval_receivers
         for call, callee in scope.unguarded:
+            if ctx.cells and not _repeated(call, node):
+                continue  # a notebook helper run once or twice: negligible cost
             if callee in proven:
                 self._pending.append((node, call, callee))
                 return
