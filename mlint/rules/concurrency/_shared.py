@@ -134,11 +134,19 @@ def _receiver(call: cst.Call, context: FileContext) -> str | None:
     return receiver
 
 
+# Verbs that append to an ordered sink: `push_event`, `publish_message`, `emit`.
+_ORDERED_VERBS = frozenset({"push", "publish", "emit", "send", "append", "write", "put"})
+
+
 def _sequencing(call: cst.Call, context: FileContext) -> bool:
     """Whether awaiting ``call`` orders work on purpose (sleep, lock, queue, stream, lifecycle)."""
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _SEQUENCING_METHODS:
         return True
+    if isinstance(func, (cst.Attribute, cst.Name)):
+        verb = (func.attr if isinstance(func, cst.Attribute) else func).value.lstrip("_")
+        if verb.split("_")[0] in _ORDERED_VERBS:
+            return True
     if context.imports.qualified(func) in _SEQUENCING_CALLS:
         return True
     receiver = _receiver(call, context)

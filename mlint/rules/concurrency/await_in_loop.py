@@ -53,6 +53,28 @@ def _is_bookkeeping(node: cst.CSTNode) -> bool:
     return False
 
 
+_HANDLER_WORDS = frozenset(
+    {
+        "hook",
+        "interceptor",
+        "handler",
+        "middleware",
+        "processor",
+        "callback",
+        "plugin",
+        "listener",
+        "validator",
+        "filter",
+    }
+)
+
+
+def _is_handler(name: str) -> bool:
+    """``hook``, ``self.hooks``, ``tool_result_hooks``: a chain of handlers run in order."""
+    last = name.lower().split("_")[-1]
+    return last in _HANDLER_WORDS or last.rstrip("s") in _HANDLER_WORDS
+
+
 def _scan_loop_body(body: cst.BaseSuite) -> _LoopScan:
     awaits: list[cst.Await] = []
     returns: list[cst.Return] = []
@@ -128,6 +150,7 @@ class AwaitInLoop(Rule):
     def __init__(self, context: FileContext, options: Any = None) -> None:
         super().__init__(context, options)
         self._index: FunctionIndex | None = None
+        self._iterable = ""
 
     def visit_For(self, node: cst.For) -> None:
         ctx = self.context
@@ -138,6 +161,7 @@ class AwaitInLoop(Rule):
         loop_names = names_bound(node.target)
         if not loop_names:
             return
+        self._iterable = (dotted_name(node.iter) or "").rpartition(".")[2]
         scan = _scan_loop_body(node.body)
         if scan.exits or scan.guarded or scan.bookkeeping or not scan.awaits:
             return
@@ -173,6 +197,8 @@ class AwaitInLoop(Rule):
         shared = names_read(call) - loop_names - {callee_root}
         if callee_root in loop_names and shared:
             return True
+        if shared and any(_is_handler(name) for name in loop_names | {self._iterable}):
+            return True  # `for hook in hooks: await run_hook(hook, request)`
         for arg in call.args:
             name = dotted_name(arg.value)
             if name is not None and _is_stateful(name):

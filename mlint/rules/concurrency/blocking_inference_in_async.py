@@ -75,6 +75,18 @@ def _twins(name: str) -> tuple[str, ...]:
     return (f"a{name}", f"{name}_async", f"async_{name}", f"a_{name}")
 
 
+def _unconditional_calls(body: cst.BaseSuite) -> list[cst.Call]:
+    """Calls that run whenever the body runs: not under an `if`, a loop or a `try`."""
+    calls: list[cst.Call] = []
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    for statement in statements:
+        if isinstance(statement, cst.With):
+            calls.extend(_unconditional_calls(statement.body))
+        elif isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            calls.extend(n for n in iter_nodes(statement) if isinstance(n, cst.Call))
+    return calls
+
+
 @register
 class BlockingInferenceInAsync(Rule):
     """## What it does
@@ -84,7 +96,7 @@ class BlockingInferenceInAsync(Rule):
     document ingestion, the synchronous twin of an async method of the file
     (`self.query()` inside `aquery`, `self.respond()` where `respond_async` exists), and
     functions of the same file that do such work, load a model, make a blocking HTTP
-    request or sleep.
+    request, sleep, or always call such a synchronous twin.
 
     ## Why is this bad?
     A request handler that runs inference on the event loop serves one client at a time:
@@ -269,15 +281,18 @@ class BlockingInferenceInAsync(Rule):
             return self._blocking[key]
         self._blocking[key] = None  # recursion guard
         reason = None
+        always = {id(c) for c in _unconditional_calls(function.body)}
         for node in iter_nodes(function.body):
             if isinstance(node, cst.Call):
-                reason = self._blocking_call(node, function, depth)
+                reason = self._blocking_call(node, function, depth, id(node) in always)
                 if reason is not None:
                     break
         self._blocking[key] = reason
         return reason
 
-    def _blocking_call(self, call: cst.Call, function: cst.FunctionDef, depth: int) -> str | None:
+    def _blocking_call(
+        self, call: cst.Call, function: cst.FunctionDef, depth: int, always: bool
+    ) -> str | None:
         direct = self._direct(call)
         if direct is not None:
             return direct
@@ -286,7 +301,7 @@ class BlockingInferenceInAsync(Rule):
             return "loads a model"
         name = func.attr.value if isinstance(func, cst.Attribute) else None
         name = func.value if isinstance(func, cst.Name) else name
-        if name is not None and name not in self.index.async_names:
+        if always and name is not None and name not in self.index.async_names:
             twin = next((t for t in _twins(name) if t in self.index.async_names), None)
             if twin is not None:
                 return f"calls `{name}()`, the synchronous twin of `{twin}`"
