@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -109,6 +109,10 @@ class AwaitInLoop(Rule):
     one second take a hundred seconds instead of about one. The calls are independent, so
     they can run together with `asyncio.gather` (bounded, to respect rate limits).
 
+    This rule is opt-in: select it with `--select ML301`; on real services many awaited
+    loops were ordered on purpose (handler chains, shared state, a few items), so about
+    half of its findings were not worth changing.
+
     ## Example
     ```python
     async def embed_all(texts):
@@ -146,6 +150,7 @@ class AwaitInLoop(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("async def",)
     pattern = "mlint.patterns.concurrency.gather_bounded"
+    default: ClassVar[bool] = False
 
     def __init__(self, context: FileContext, options: Any = None) -> None:
         super().__init__(context, options)

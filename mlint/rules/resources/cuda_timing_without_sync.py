@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -161,6 +161,11 @@ class CudaTimingWithoutSync(Rule):
     and operations on tensors made on the host. Two reads in different notebook cells are
     not paired.
 
+    This rule is opt-in: select it with `--select ML204`; on real application code most
+    timed sections were host work, deliberate CPU runs or long runs already synchronised
+    by `.item()`, so most findings were wrong or not worth changing. Enable it for
+    benchmark code.
+
     ## Example
     ```python
     start = time.perf_counter()
@@ -189,6 +194,7 @@ class CudaTimingWithoutSync(Rule):
     message = "Wall-clock timing of GPU work without `torch.cuda.synchronize()`"
     triggers = ("perf_counter", "time()", "monotonic", "default_timer")
     pattern = "mlint.patterns.resources.cuda_timer"
+    default: ClassVar[bool] = False
 
     def __init__(self, context: FileContext, options: Any = None) -> None:
         super().__init__(context, options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.blocks import iter_nodes
@@ -46,6 +48,10 @@ class EmptyCacheInLoop(Rule):
     cross-validation fold, an epoch) or deletes an object it built (`model = ...; ...;
     del model`, one ensemble member, model size or batch-size trial per iteration).
 
+    This rule is opt-in: select it with `--select ML205`; on real application code most
+    releases in loops were once per epoch or per validation, cheap enough not to be worth
+    changing.
+
     ## Example
     ```python
     for batch in loader:
@@ -77,6 +83,7 @@ class EmptyCacheInLoop(Rule):
     )
     triggers = ("empty_cache",)
     pattern = "mlint.patterns.resources.cuda_memory_scope"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context

@@ -118,8 +118,8 @@ class InferenceWithoutNoGrad(Rule):
     `.eval()` the function calls. Functions that compute gradients (`.backward()`,
     `.step()`, `.grad`, `requires_grad`, `torch.enable_grad`, `torch.autograd.*`) are
     skipped, as are Lightning's `validation_step`/`test_step`/`predict_step` (the trainer
-    already disables gradients), test files and `test_*` functions (a forward on toy
-    inputs costs nothing measurable), and, in notebooks, a model call outside any loop (a
+    already disables gradients), test files (a forward on toy inputs costs nothing
+    measurable), and, in notebooks, a model call outside any loop (a
     helper run on one or two inputs). A `predict*` method of a class
     with `forward` (or of an `nn.Module`) is a head inside the forward graph, so only its
     `.eval()` makes it an entry; a function that this file calls only from code that
@@ -217,7 +217,7 @@ class InferenceWithoutNoGrad(Rule):
         ):
             return
         ctx = self.context
-        if _is_test_file(ctx.path) or name.startswith("test_"):
+        if _is_test_file(ctx.path):
             return  # a test's forward on toy inputs: autograd costs nothing measurable
         cls = _enclosing_class(ctx.ancestors)
         if not scope.eval_receivers and not self._named_entry(node, cls):
