@@ -110,7 +110,15 @@ class _GpuFacts:
     """Per-function facts ML204 needs to call something GPU work."""
 
     modules: frozenset[str]
-    host_tensors: frozenset[str] = frozenset()
+    body: cst.CSTNode
+    context: FileContext
+    _host: frozenset[str] | None = None
+
+    @property
+    def host_tensors(self) -> frozenset[str]:
+        if self._host is None:
+            self._host = _host_tensors(self.body, self.context)
+        return self._host
 
 
 def _host_tensors(body: cst.CSTNode, ctx: FileContext) -> frozenset[str]:
@@ -208,9 +216,7 @@ class CudaTimingWithoutSync(Rule):
             ctx = self.context
             self._check(
                 node,
-                _GpuFacts(
-                    local_module_names(node, ctx.imports, ctx.classes), _host_tensors(node, ctx)
-                ),
+                _GpuFacts(local_module_names(node, ctx.imports, ctx.classes), node, ctx),
             )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -224,7 +230,7 @@ class CudaTimingWithoutSync(Rule):
             for called in (method_call(call),)
             if called is not None and called[1] in ("eval", "cuda", "to")
         }
-        self._check(node.body, _GpuFacts(modules | receivers, _host_tensors(node.body, ctx)))
+        self._check(node.body, _GpuFacts(modules | receivers, node.body, ctx))
 
     def _clock(self, node: cst.CSTNode) -> cst.Call | None:
         """The first clock read in ``node`` (outside nested scopes)."""
