@@ -224,6 +224,11 @@ class _Layout:
     def source(self) -> str:
         return "".join(cell.text for cell in self.cells)
 
+    @property
+    def cell_lines(self) -> tuple[tuple[int, int], ...]:
+        """``(first line, cell number)`` per cell, for rules (``FileContext.cells``)."""
+        return tuple(zip(self.first_lines, (cell.index for cell in self.cells), strict=True))
+
     def cell_at_line(self, line: int) -> int:
         import bisect
 
@@ -319,7 +324,7 @@ def _usable_fix(diag: Diagnostic, layout: _Layout) -> Fix | None:
 def _lint(layout: _Layout, path: str, lint: LintSettings) -> list[Diagnostic]:
     from mlint.engine import lint_source
 
-    return lint_source(layout.source, path, lint) if layout.cells else []
+    return lint_source(layout.source, path, lint, layout.cell_lines) if layout.cells else []
 
 
 def _apply(layout: _Layout, fixes: Sequence[Fix]) -> list[Cell]:
