@@ -7,4 +7,5 @@ from mlint.rules import (  # noqa: F401  (each module registers its rules)
     lazy,
     protocols,
     resources,
+    training,
 )

@@ -1,0 +1,5 @@
+"""Pillar 6: training-loop and data correctness (ML6xx); importing registers the rules."""
+
+from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
+    loss_accumulated_with_graph,
+)
