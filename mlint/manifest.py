@@ -37,4 +37,5 @@ RULE_NAMES: dict[str, str] = {
     "ML506": "non-integer-len",
     "ML507": "explicit-dunder-call",
     "ML601": "loss-accumulated-with-graph",
+    "ML602": "zero-grad-missing",
 }

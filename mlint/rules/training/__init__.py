@@ -2,4 +2,5 @@
 
 from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
     loss_accumulated_with_graph,
+    zero_grad_missing,
 )
