@@ -38,4 +38,5 @@ RULE_NAMES: dict[str, str] = {
     "ML507": "explicit-dunder-call",
     "ML601": "loss-accumulated-with-graph",
     "ML602": "zero-grad-missing",
+    "ML603": "tensor-from-tensor",
 }

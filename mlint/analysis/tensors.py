@@ -67,7 +67,6 @@ TENSOR_FACTORIES = frozenset(
         "stack",
         "cat",
         "concat",
-        "where",
         "matmul",
         "mm",
         "bmm",
@@ -82,8 +81,6 @@ TENSOR_FACTORIES = frozenset(
         "clamp",
         "sum",
         "mean",
-        "max",
-        "min",
         "argmax",
         "argmin",
         "flatten",
@@ -95,7 +92,6 @@ TENSOR_FACTORIES = frozenset(
         "normal",
         "bernoulli",
         "multinomial",
-        "load",
     }
 )
 # Tensor methods that return a tensor (the result of one on a tensor is a tensor).
@@ -130,7 +126,6 @@ TENSOR_METHODS = frozenset(
         "clamp",
         "softmax",
         "sigmoid",
-        "type",
         "requires_grad_",
     }
 )

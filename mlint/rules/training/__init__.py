@@ -2,5 +2,6 @@
 
 from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
     loss_accumulated_with_graph,
+    tensor_from_tensor,
     zero_grad_missing,
 )
