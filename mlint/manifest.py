@@ -39,4 +39,5 @@ RULE_NAMES: dict[str, str] = {
     "ML601": "loss-accumulated-with-graph",
     "ML602": "zero-grad-missing",
     "ML603": "tensor-from-tensor",
+    "ML604": "heavy-object-per-request",
 }
