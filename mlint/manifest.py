@@ -40,4 +40,5 @@ RULE_NAMES: dict[str, str] = {
     "ML602": "zero-grad-missing",
     "ML603": "tensor-from-tensor",
     "ML604": "heavy-object-per-request",
+    "ML605": "fit-before-split",
 }
