@@ -41,4 +41,5 @@ RULE_NAMES: dict[str, str] = {
     "ML603": "tensor-from-tensor",
     "ML604": "heavy-object-per-request",
     "ML605": "fit-before-split",
+    "ML606": "chained-assignment",
 }

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from mlint.analysis.blocks import decorator_grad_mode, grad_mode_of
+from mlint.analysis.frames import KindTable
 from mlint.analysis.imports import ImportTable
 from mlint.walker import children
+
+if TYPE_CHECKING:
+    from mlint.rule import FileContext
 
 Loop = cst.For | cst.While
 
@@ -127,3 +132,20 @@ def without_keyword(call: cst.Call, name: str) -> cst.Call:
     if args:
         args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return call.with_changes(args=args)
+
+
+def kind_table(context: FileContext, cache: dict[int, KindTable]) -> KindTable:
+    """The kind table of the function being visited (module bindings as the fallback)."""
+    function = context.enclosing(cst.FunctionDef)
+    key = id(function)
+    table = cache.get(key)
+    if table is None:
+        module_table = cache.get(0)
+        if module_table is None:
+            module_table = cache[0] = KindTable(context.module, context.imports)
+        if isinstance(function, cst.FunctionDef):
+            table = KindTable(function, context.imports, module_table)
+        else:
+            table = module_table
+        cache[key] = table
+    return table

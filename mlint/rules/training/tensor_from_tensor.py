@@ -7,6 +7,7 @@ import libcst as cst
 from mlint.analysis.frames import KindTable
 from mlint.analysis.tensors import TENSOR_METHODS, is_tensor_factory, qualified
 from mlint.rule import FileContext, Rule, register
+from mlint.rules.training._shared import kind_table
 from mlint.types import Applicability, FixAvailability
 
 
@@ -106,17 +107,4 @@ class TensorFromTensor(Rule):
         return False
 
     def _table(self) -> KindTable:
-        ctx = self.context
-        function = ctx.enclosing(cst.FunctionDef)
-        key = id(function)
-        table = self._tables.get(key)
-        if table is None:
-            module_table = self._tables.get(id(None))
-            if module_table is None:
-                module_table = self._tables[id(None)] = KindTable(ctx.module, ctx.imports)
-            if isinstance(function, cst.FunctionDef):
-                table = KindTable(function, ctx.imports, module_table)
-            else:
-                table = module_table
-            self._tables[key] = table
-        return table
+        return kind_table(self.context, self._tables)
