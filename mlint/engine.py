@@ -42,8 +42,13 @@ def _syntax_error(path: str, source: str, exc: Exception) -> Diagnostic:
     )
 
 
-def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
-    """Every diagnostic for one file's text, suppressions applied, sorted by position."""
+def lint_source(
+    source: str, path: str, settings: LintSettings, cell_lines: tuple[int, ...] = ()
+) -> list[Diagnostic]:
+    """Every diagnostic for one file's text, suppressions applied, sorted by position.
+
+    ``cell_lines`` are the 1-based first lines of a notebook's cells in ``source``.
+    """
     import libcst as cst
 
     codes = settings.codes_for(path)
@@ -65,7 +70,7 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     if active:
         from mlint.walker import walk
 
-        context = FileContext(path, source, module)
+        context = FileContext(path, source, module, cell_lines)
         rules = [
             rule(
                 context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items())))

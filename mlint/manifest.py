@@ -42,4 +42,5 @@ RULE_NAMES: dict[str, str] = {
     "ML604": "heavy-object-per-request",
     "ML605": "fit-before-split",
     "ML606": "chained-assignment",
+    "ML607": "discarded-result",
 }

@@ -286,7 +286,7 @@ def _usable_fix(diag: Diagnostic, layout: _Layout) -> Fix | None:
 def _lint(layout: _Layout, path: str, lint: LintSettings) -> list[Diagnostic]:
     from mlint.engine import lint_source
 
-    return lint_source(layout.source, path, lint) if layout.cells else []
+    return lint_source(layout.source, path, lint, layout.first_lines) if layout.cells else []
 
 
 def _apply(layout: _Layout, fixes: Sequence[Fix]) -> list[Cell]:

@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 class FileContext:
     """What every rule may ask about the file being linted; expensive facts are lazy."""
 
-    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+    def __init__(
+        self, path: str, source: str, module: cst.Module, cell_lines: tuple[int, ...] = ()
+    ) -> None:
         self.path = path
         self.source = source
         self.module = module
+        # For a notebook: the 1-based first line of each code cell in the joined source.
+        self.cell_lines = cell_lines
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None

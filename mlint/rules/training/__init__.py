@@ -2,6 +2,7 @@
 
 from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
     chained_assignment,
+    discarded_result,
     fit_before_split,
     heavy_object_per_request,
     loss_accumulated_with_graph,
