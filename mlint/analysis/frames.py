@@ -124,9 +124,7 @@ def _bindings(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression | No
                     yield from _unknown_targets(target.target)
         elif isinstance(item, cst.AnnAssign) and isinstance(item.target, cst.Name):
             yield item.target.value, item.value
-        elif isinstance(item, cst.AugAssign):
-            yield from _unknown_targets(item.target)
-        elif isinstance(item, (cst.For, cst.CompFor)):
+        elif isinstance(item, (cst.AugAssign, cst.For, cst.CompFor)):
             yield from _unknown_targets(item.target)
         elif isinstance(item, cst.AsName):
             if isinstance(item.name, cst.BaseExpression):
@@ -156,24 +154,25 @@ class KindTable:
         outer: KindTable | None = None,
     ) -> None:
         self.imports = imports
-        self.outer = outer
+        self.outer: KindTable | None = outer
+        self.local: dict[str, str | None] = {}
         kinds: dict[str, str | None] = {}
         if isinstance(scope, cst.FunctionDef):
             params = scope.params
             for param in (*params.posonly_params, *params.params, *params.kwonly_params):
                 kinds[param.name.value] = self._annotation_kind(param.annotation)
-        params = dict(kinds)
+        param_kinds = dict(kinds)
         pending = list(_bindings(scope))
-        self.local = dict(params)
+        self.local = dict(param_kinds)
         # Optimistic start from each name's first binding, then settle: every binding agrees.
-        first: dict[str, str | None] = dict(params)
+        first: dict[str, str | None] = dict(param_kinds)
         for name, value in pending:
             if name not in first:
                 first[name] = None if value is None else self.kind_of(value)
         self.local = first
         for _ in range(3):
-            settled: dict[str, str | None] = dict(params)
-            seen = set(params)
+            settled: dict[str, str | None] = dict(param_kinds)
+            seen = set(param_kinds)
             for name, value in pending:
                 kind = None if value is None else self.kind_of(value)
                 if name not in seen:

@@ -254,17 +254,19 @@ def backward_receivers(node: cst.CSTNode) -> Iterator[tuple[cst.Call, cst.BaseEx
             and receiver.args
         ):
             yield item, receiver.args[0].value  # scaler.scale(loss).backward()
-        elif isinstance(receiver, cst.Name) and receiver.value in ("accelerator", "autograd"):
-            if item.args:
-                yield item, item.args[0].value
-        elif isinstance(receiver, cst.Attribute) and dotted_name(receiver) in (
-            "self.accelerator",
-            "torch.autograd",
-            "self.fabric",
+        elif (
+            isinstance(receiver, cst.Name)
+            and receiver.value in ("accelerator", "autograd")
+            or isinstance(receiver, cst.Attribute)
+            and dotted_name(receiver)
+            in (
+                "self.accelerator",
+                "torch.autograd",
+                "self.fabric",
+            )
+            or isinstance(receiver, cst.Name)
+            and receiver.value == "fabric"
         ):
-            if item.args:
-                yield item, item.args[0].value
-        elif isinstance(receiver, cst.Name) and receiver.value == "fabric":
             if item.args:
                 yield item, item.args[0].value
         else:

@@ -77,8 +77,17 @@ def _walk(
         _walk(node.body, loops, ifs, inner, imports, out)
         return
     for child in children(node):
-        if isinstance(child, (cst.BaseSuite, cst.BaseStatement, cst.Module)) or isinstance(
-            child, (cst.Else, cst.ExceptHandler, cst.Finally, cst.MatchCase)
+        if isinstance(
+            child,
+            (
+                cst.BaseSuite,
+                cst.BaseStatement,
+                cst.Module,
+                cst.Else,
+                cst.ExceptHandler,
+                cst.Finally,
+                cst.MatchCase,
+            ),
         ):
             _walk(child, loops, ifs, no_grad, imports, out)
 
@@ -92,8 +101,16 @@ def scopes(module: cst.Module) -> Iterator[cst.FunctionDef | cst.Module]:
         for child in children(item):
             if isinstance(child, cst.FunctionDef):
                 yield child
-            if isinstance(child, (cst.BaseStatement, cst.BaseSuite, cst.Else, cst.Finally)) or (
-                isinstance(child, (cst.ExceptHandler, cst.MatchCase))
+            if isinstance(
+                child,
+                (
+                    cst.BaseStatement,
+                    cst.BaseSuite,
+                    cst.Else,
+                    cst.Finally,
+                    cst.ExceptHandler,
+                    cst.MatchCase,
+                ),
             ):
                 stack.append(child)
 

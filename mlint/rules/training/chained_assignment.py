@@ -7,7 +7,7 @@ import libcst as cst
 from mlint.analysis.frames import KindTable
 from mlint.rule import FileContext, Rule, register
 from mlint.rules.training._shared import has_keyword, kind_table, without_keyword
-from mlint.types import Applicability, FixAvailability
+from mlint.types import Applicability, Fix, FixAvailability
 
 # Attributes of a frame that are not columns.
 _FRAME_ATTRIBUTES = frozenset(
@@ -34,7 +34,9 @@ _INPLACE_METHODS = frozenset(
     }
 )
 # Methods whose result has the column's shape, so assigning it back is the same update.
-_SHAPE_KEEPING = frozenset({"fillna", "replace", "clip", "interpolate", "where", "mask", "ffill", "bfill"})
+_SHAPE_KEEPING = frozenset(
+    {"fillna", "replace", "clip", "interpolate", "where", "mask", "ffill", "bfill"}
+)
 
 
 def _string_key(node: cst.Subscript) -> cst.BaseExpression | None:
@@ -155,7 +157,7 @@ class ChainedAssignment(Rule):
             fix=None if fix is None else fix[0],
         )
 
-    def _loc_fix(self, target: cst.Subscript) -> tuple[object, str] | None:
+    def _loc_fix(self, target: cst.Subscript) -> tuple[Fix, str] | None:
         ctx = self.context
         inner = target.value
         outer_index = _plain_index(target)

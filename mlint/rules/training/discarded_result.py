@@ -103,7 +103,9 @@ _TENSOR_METHODS = frozenset(
         "scatter",
     }
 )
-_TORCH_FUNCTIONS = frozenset({"clamp", "clip", "add", "mul", "sigmoid", "softmax", "squeeze", "unsqueeze"})
+_TORCH_FUNCTIONS = frozenset(
+    {"clamp", "clip", "add", "mul", "sigmoid", "softmax", "squeeze", "unsqueeze"}
+)
 
 
 @register
@@ -184,9 +186,7 @@ class DiscardedResult(Rule):
             fix=fix,
         )
 
-    def _discarded(
-        self, call: cst.Call
-    ) -> tuple[str, cst.BaseExpression | None] | None:
+    def _discarded(self, call: cst.Call) -> tuple[str, cst.BaseExpression | None] | None:
         """``(what is returned, the name to assign back to)`` for a discarding call."""
         table = kind_table(self.context, self._tables)
         func = call.func
@@ -209,9 +209,13 @@ class DiscardedResult(Rule):
         target = first if first is not None and _assignable(first) else None
         if head == "numpy" and last in _NUMPY_FUNCTIONS and first is not None:
             return "array", target
-        if head == "torch" and last in _TORCH_FUNCTIONS and first is not None:
-            if table.kind_of(first) == "tensor":
-                return "tensor", target
+        if (
+            head == "torch"
+            and last in _TORCH_FUNCTIONS
+            and first is not None
+            and table.kind_of(first) == "tensor"
+        ):
+            return "tensor", target
         return None
 
     def _displayed(self, node: cst.Expr) -> bool:
@@ -243,7 +247,11 @@ def _assignable(expr: cst.BaseExpression) -> bool:
         return True
     if isinstance(expr, cst.Attribute):
         return isinstance(expr.value, cst.Name)
-    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
-        if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-            return isinstance(expr.slice[0].slice.value, cst.SimpleString)
+    if (
+        isinstance(expr, cst.Subscript)
+        and isinstance(expr.value, cst.Name)
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+    ):
+        return isinstance(expr.slice[0].slice.value, cst.SimpleString)
     return False

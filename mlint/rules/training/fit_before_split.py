@@ -131,9 +131,12 @@ class FitBeforeSplit(Rule):
         source = ctx.source
         if not (ctx.imports.imports_module("sklearn") or ctx.imports.imports_module("imblearn")):
             return
-        if not any(
-            word in source for word in ("train_test_split", "cross_", ".split(", "SearchCV")
-        ) and "_test" not in source:
+        if (
+            not any(
+                word in source for word in ("train_test_split", "cross_", ".split(", "SearchCV")
+            )
+            and "_test" not in source
+        ):
             return
         module_steps: dict[str, str] = {}
         for scope in scopes(node):
@@ -194,12 +197,12 @@ class FitBeforeSplit(Rule):
                 imports.qualified(value.func) == "sklearn.model_selection.train_test_split"
             ):
                 if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
-                    names = [root_name(e.value) for e in targets[0].elements]
-                    for index, name in enumerate(names):
-                        if name is not None:
-                            split_parts.add(name.value)
+                    parts = [root_name(e.value) for e in targets[0].elements]
+                    for index, part in enumerate(parts):
+                        if part is not None:
+                            split_parts.add(part.value)
                             if index % 2 == 1:
-                                test_parts.add(name.value)
+                                test_parts.add(part.value)
                 continue
             fit = self._fit(value, fitted_steps, fitted_on, split_parts, test_parts)
             if fit is not None:
@@ -315,15 +318,18 @@ class FitBeforeSplit(Rule):
             owner_qualified = (
                 ctx.imports.qualified(receiver.func) if isinstance(receiver, cst.Call) else None
             ) or ""
-            if method == "split" and (
-                owner in splitters
-                or (
-                    owner_qualified.startswith("sklearn.model_selection.")
-                    and owner_qualified.endswith(("Fold", "Split"))
+            if (
+                method == "split"
+                and (
+                    owner in splitters
+                    or (
+                        owner_qualified.startswith("sklearn.model_selection.")
+                        and owner_qualified.endswith(("Fold", "Split"))
+                    )
                 )
+                or method == "fit"
+                and (owner in searches or owner_qualified in _SEARCHES)
             ):
-                data = [call.args[0].value]
-            elif method == "fit" and (owner in searches or owner_qualified in _SEARCHES):
                 data = [call.args[0].value]
         for expr in data:
             for name in iter_name_nodes(expr):

@@ -114,9 +114,7 @@ class HeavyObjectPerRequest(Rule):
             label = self._heavy(call)
             if label is None or guarded:
                 continue
-            if target is not None and (
-                not isinstance(target, cst.Name) or target.value in cached
-            ):
+            if target is not None and (not isinstance(target, cst.Name) or target.value in cached):
                 continue
             if any(n.value in dependent for n in iter_name_nodes(call.func)) or any(
                 n.value in dependent for arg in call.args for n in iter_name_nodes(arg.value)
@@ -197,13 +195,16 @@ def _request_dependent(function: cst.FunctionDef) -> set[str]:
             targets, value = [node.target], node.value
         elif isinstance(node, cst.For):
             targets, value = [node.target], node.iter
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            if isinstance(node.asname.name, cst.BaseExpression):
-                targets, value = [node.asname.name], node.item
+        elif (
+            isinstance(node, cst.WithItem)
+            and node.asname is not None
+            and isinstance(node.asname.name, cst.BaseExpression)
+        ):
+            targets, value = [node.asname.name], node.item
         if value is None:
             continue
         bound = {n.value for t in targets for n in iter_name_nodes(t)}
-        assignments.append((bound, set(n.value for n in iter_name_nodes(value))))
+        assignments.append((bound, {n.value for n in iter_name_nodes(value)}))
     changed = True
     while changed:
         changed = False

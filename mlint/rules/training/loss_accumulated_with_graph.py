@@ -218,9 +218,7 @@ class _Scope:
         if isinstance(small, cst.AugAssign):
             return isinstance(small.target, cst.Name) and small.target.value == name
         targets, _ = assigned_value(small)
-        return any(
-            n.value == name for t in targets for n in _target_names(t)
-        )
+        return any(n.value == name for t in targets for n in _target_names(t))
 
     def _last_binding(self, name: str, before: int) -> Step | None:
         for step in reversed(self.steps[:before]):
@@ -285,9 +283,12 @@ class _Scope:
                     return True
             else:
                 targets, value = assigned_value(small)
-                if value is not None and name in {n.value for n in iter_name_nodes(value)}:
-                    if any(not isinstance(t, cst.Name) for t in targets):
-                        return True
+                if (
+                    value is not None
+                    and name in {n.value for n in iter_name_nodes(value)}
+                    and any(not isinstance(t, cst.Name) for t in targets)
+                ):
+                    return True
         return False
 
     def _report(self, acc: _Accumulation, tainted: list[cst.CSTNode], safe: bool) -> None:
@@ -339,7 +340,10 @@ def _keys_read(expr: cst.CSTNode) -> set[str]:
     for node in iter_nodes(expr):
         if isinstance(node, cst.Name):
             keys.add(node.value)
-        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            if node.value.value == "self":
-                keys.add(f"self.{node.attr.value}")
+        elif (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            keys.add(f"self.{node.attr.value}")
     return keys

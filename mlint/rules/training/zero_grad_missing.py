@@ -94,7 +94,9 @@ class ZeroGradMissing(Rule):
                     "call `optimizer.zero_grad()` every step",
                 )
 
-    def _zeroes(self, scope: cst.FunctionDef | cst.Module, helpers: dict[str, cst.FunctionDef]) -> bool:
+    def _zeroes(
+        self, scope: cst.FunctionDef | cst.Module, helpers: dict[str, cst.FunctionDef]
+    ) -> bool:
         ctx = self.context
         if isinstance(scope, cst.Module):
             return _ZEROING.search(ctx.source) is not None
@@ -139,7 +141,11 @@ def _optimizer_names(module: cst.Module, imports: ImportTable) -> frozenset[str]
             continue
         qualified = imports.qualified(value.func) or ""
         last = qualified.rpartition(".")[2]
-        if qualified.startswith("torch.optim.") and "lr_scheduler" not in qualified and last[:1].isupper():
+        if (
+            qualified.startswith("torch.optim.")
+            and "lr_scheduler" not in qualified
+            and last[:1].isupper()
+        ):
             for target in node.targets:
                 dotted = dotted_name(target.target)
                 if dotted is not None:
@@ -164,12 +170,7 @@ def _is_optimizer(receiver: str, optimizers: frozenset[str]) -> bool:
     last = receiver.rpartition(".")[2].lower()
     if "sched" in last:
         return False
-    return (
-        "optim" in last
-        or last == "opt"
-        or last.startswith("opt_")
-        or last.endswith("_opt")
-    )
+    return "optim" in last or last == "opt" or last.startswith("opt_") or last.endswith("_opt")
 
 
 def _optimizer_step(step: Step, optimizers: frozenset[str]) -> cst.Call | None:
