@@ -233,9 +233,14 @@ class LossModules:
         return is_functional_loss(call, imports)
 
 
-def backward_receivers(node: cst.CSTNode) -> Iterator[tuple[cst.Call, cst.BaseExpression]]:
+def backward_receivers(
+    node: cst.CSTNode, imports: ImportTable | None = None
+) -> Iterator[tuple[cst.Call, cst.BaseExpression]]:
     """``(call, tensor expression)`` for ``x.backward()``, ``scaler.scale(x).backward()``,
-    ``accelerator.backward(x)`` and ``torch.autograd.backward(x)`` in ``node``."""
+    ``accelerator.backward(x)`` and ``torch.autograd.backward(x)`` in ``node``.
+
+    ``dist_autograd.backward(ctx, [loss])`` and other functions of imported modules are
+    not a tensor's backward (distributed autograd keeps gradients per context)."""
     stack: list[cst.CSTNode] = [node]
     while stack:
         item = stack.pop()
@@ -247,6 +252,13 @@ def backward_receivers(node: cst.CSTNode) -> Iterator[tuple[cst.Call, cst.BaseEx
         ):
             continue
         receiver = item.func.value
+        if (
+            imports is not None
+            and isinstance(receiver, cst.Name)
+            and receiver.value in imports.names
+            and receiver.value not in ("accelerator", "autograd", "fabric")
+        ):
+            continue
         if (
             isinstance(receiver, cst.Call)
             and isinstance(receiver.func, cst.Attribute)

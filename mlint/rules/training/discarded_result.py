@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 import libcst as cst
 
@@ -11,6 +12,8 @@ from mlint.rule import FileContext, Rule, register
 from mlint.rules.training._shared import has_keyword, kind_table
 from mlint.types import Applicability, FixAvailability
 
+# Cell markers of notebooks exported as scripts: nbconvert's `# In[ ]:`, jupytext's `# %%`.
+_CELL_MARKER = re.compile(r"# In\[[ 0-9]*\]:|# %%")
 _FRAME_METHODS = frozenset(
     {
         "dropna",
@@ -122,7 +125,10 @@ class DiscardedResult(Rule):
     work in place.
 
     In a notebook, the last expression of a cell is displayed, not discarded: it is not
-    reported (unless a trailing `;` hides the display).
+    reported (unless a trailing `;` hides the display). Scripts exported from notebooks
+    keep their cell markers (`# In[3]:` from nbconvert, `# %%` from jupytext) and are
+    treated the same way. A call on a fresh object (`torch.ones(1).to("cuda")` to
+    initialise CUDA, `np.sort(s.unique())`) changes no stored value and is not reported.
 
     ## Why is this bad?
     The call computes a new frame or array and drops it: the data stays as it was,
@@ -157,6 +163,7 @@ class DiscardedResult(Rule):
     def __init__(self, context: FileContext, options: object = None) -> None:
         super().__init__(context, options)
         self._tables: dict[int, KindTable] = {}
+        self._cells: tuple[int, ...] | None = None
         imports = context.imports
         self._enabled = any(imports.imports_module(m) for m in ("pandas", "numpy", "torch"))
 
@@ -170,19 +177,19 @@ class DiscardedResult(Rule):
         if found is None:
             return
         label, target = found
+        if target is None:
+            # `torch.ones(1).to("cuda")`, `np.sort(s.unique())`: no stored object was
+            # meant to change; a side effect or a display, not a lost update.
+            return
         ctx = self.context
         if self._displayed(node):
             return
-        fix = None
-        advice = "assign it"
-        if target is not None:
-            text = f"{ctx.code(target)} = {ctx.code(call)}"
-            fix = self.make_fix([ctx.replace(node, text)], Applicability.UNSAFE, "Assign back")
-            advice = f"assign it back (`{text}`)"
+        text = f"{ctx.code(target)} = {ctx.code(call)}"
+        fix = self.make_fix([ctx.replace(node, text)], Applicability.UNSAFE, "Assign back")
         self.report(
             call,
-            f"`{ctx.code(call)}` returns a new {label} and leaves the input unchanged; "
-            f"the result is discarded: {advice}",
+            f"`{ctx.code(call)}` returns a new {label} and leaves `{ctx.code(target)}` "
+            f"unchanged; the result is discarded: assign it back (`{text}`)",
             fix=fix,
         )
 
@@ -221,7 +228,8 @@ class DiscardedResult(Rule):
     def _displayed(self, node: cst.Expr) -> bool:
         """Whether ``node`` is the last statement of a notebook cell (its value is shown)."""
         ctx = self.context
-        if not ctx.cell_lines or isinstance(node.semicolon, cst.Semicolon):
+        cell_lines = ctx.cell_lines or self._marked_cells()
+        if not cell_lines or isinstance(node.semicolon, cst.Semicolon):
             return False
         ancestors = ctx.ancestors
         if len(ancestors) < 2 or not isinstance(ancestors[-2], cst.Module):
@@ -232,13 +240,23 @@ class DiscardedResult(Rule):
         body = ctx.module.body
         index = next(i for i, statement in enumerate(body) if statement is line)
         here = ctx.location(ctx.span(line)[0]).line
-        cell = bisect.bisect_right(ctx.cell_lines, here) - 1
+        cell = bisect.bisect_right(cell_lines, here) - 1
         if index + 1 == len(body):
             return True
-        if cell + 1 >= len(ctx.cell_lines):
+        if cell + 1 >= len(cell_lines):
             return False
         following = ctx.location(ctx.span(body[index + 1])[0]).line
-        return following >= ctx.cell_lines[cell + 1]
+        return following >= cell_lines[cell + 1]
+
+    def _marked_cells(self) -> tuple[int, ...]:
+        """Cell first lines of a notebook exported as a script (`# In[3]:`, `# %%`)."""
+        if self._cells is None:
+            self._cells = tuple(
+                number
+                for number, line in enumerate(self.context.source.splitlines(), start=1)
+                if _CELL_MARKER.match(line)
+            )
+        return self._cells
 
 
 def _assignable(expr: cst.BaseExpression) -> bool:

@@ -151,7 +151,7 @@ class _Scope:
         self.backward_reads: set[str] = set()
         self.has_backward = False
         for step in steps:
-            for _, tensor in backward_receivers(step.small):
+            for _, tensor in backward_receivers(step.small, self.imports):
                 self.has_backward = True
                 name = leading_name(tensor)
                 if name is not None:

@@ -78,7 +78,7 @@ class ZeroGradMissing(Rule):
             backward_loops = [
                 set(step.loops)
                 for step in steps
-                if step.loops and any(True for _ in backward_receivers(step.small))
+                if step.loops and any(True for _ in backward_receivers(step.small, ctx.imports))
             ]
             if not backward_loops:
                 continue
