@@ -166,3 +166,14 @@ def kind_table(context: FileContext, cache: dict[int, KindTable]) -> KindTable:
             table = module_table
         cache[key] = table
     return table
+
+
+def shown(context: FileContext, node: cst.CSTNode, limit: int = 70) -> str:
+    """The node's code for a one-line message: a long or multi-line call as `f(...)`."""
+    text = context.code(node)
+    if "\n" not in text and len(text) <= limit:
+        return text
+    if isinstance(node, cst.Call):
+        return f"{shown(context, node.func, limit)}(...)"
+    first = text.splitlines()[0].rstrip()
+    return first[:limit] + "..."

@@ -6,7 +6,7 @@ import libcst as cst
 
 from mlint.analysis.frames import KindTable
 from mlint.rule import FileContext, Rule, register
-from mlint.rules.training._shared import has_keyword, kind_table, without_keyword
+from mlint.rules.training._shared import has_keyword, kind_table, shown, without_keyword
 from mlint.types import Applicability, Fix, FixAvailability
 
 # Attributes of a frame that are not columns.
@@ -151,7 +151,7 @@ class ChainedAssignment(Rule):
         fix = None if loc_outer else self._loc_fix(target)
         self.report(
             target,
-            f"`{ctx.code(target)} = ...` is chained assignment: it writes to a temporary copy "
+            f"`{shown(ctx, target)} = ...` is chained assignment: it writes to a temporary copy "
             f"(a no-op under Copy-on-Write); "
             + (f"use `{fix[1]} = ...`" if fix else "assign through one `.loc[rows, col]`"),
             fix=None if fix is None else fix[0],
@@ -228,7 +228,7 @@ class ChainedAssignment(Rule):
             advice = f"use `{text}`"
         self.report(
             call,
-            f"`{ctx.code(call)}` works on a temporary column (a no-op under Copy-on-Write): "
+            f"`{shown(ctx, call)}` works on a temporary column (a no-op under Copy-on-Write): "
             + advice,
             fix=fix,
         )

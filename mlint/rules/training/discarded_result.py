@@ -9,7 +9,7 @@ import libcst as cst
 
 from mlint.analysis.frames import KindTable
 from mlint.rule import FileContext, Rule, register
-from mlint.rules.training._shared import has_keyword, kind_table
+from mlint.rules.training._shared import has_keyword, kind_table, shown
 from mlint.types import Applicability, FixAvailability
 
 # Cell markers of notebooks exported as scripts: nbconvert's `# In[ ]:`, jupytext's `# %%`.
@@ -188,7 +188,7 @@ class DiscardedResult(Rule):
         fix = self.make_fix([ctx.replace(node, text)], Applicability.UNSAFE, "Assign back")
         self.report(
             call,
-            f"`{ctx.code(call)}` returns a new {label} and leaves `{ctx.code(target)}` "
+            f"`{shown(ctx, call)}` returns a new {label} and leaves `{shown(ctx, target)}` "
             f"unchanged; the result is discarded: assign it back (`{text}`)",
             fix=fix,
         )

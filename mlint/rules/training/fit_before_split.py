@@ -9,7 +9,7 @@ import libcst as cst
 from mlint.analysis.imports import ImportTable, dotted_name
 from mlint.analysis.origin import iter_name_nodes
 from mlint.rule import Rule, register
-from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, scopes
+from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, scopes, shown
 from mlint.walker import children
 
 # Fitted steps that learn statistics of the data they see (label encoders excluded).
@@ -228,14 +228,14 @@ class FitBeforeSplit(Rule):
         if fit.resampled:
             self.report(
                 call,
-                f"`{ctx.code(call)}` splits data that `{fit.code}` resampled: rows "
+                f"`{shown(ctx, call)}` splits data that `{fit.code}` resampled: rows "
                 "synthesised from test rows reach training; resample the training part only",
             )
             return
         target = "it also saw the target; " if fit.sees_y else ""
         self.report(
             call,
-            f"`{ctx.code(call)}` splits data that `{fit.code}` was fitted on "
+            f"`{shown(ctx, call)}` splits data that `{fit.code}` was fitted on "
             f"({target}test rows included): fit it on the training part only",
         )
 
@@ -276,11 +276,11 @@ class FitBeforeSplit(Rule):
         sees_y = len([a for a in call.args if a.keyword is None]) >= 2 or any(
             a.keyword is not None and a.keyword.value == "y" for a in call.args
         )
-        fit = _Fit(ctx.code(call), sees_y, kind == "resampler")
+        fit = _Fit(shown(ctx, call), sees_y, kind == "resampler")
         if owner is not None and owner in fitted_on and data_names & test_parts:
             self.report(
                 call,
-                f"`{ctx.code(call)}` fits again on the test part: transform it with the "
+                f"`{shown(ctx, call)}` fits again on the test part: transform it with the "
                 "step fitted on the training part",
             )
             return None

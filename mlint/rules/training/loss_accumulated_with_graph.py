@@ -17,7 +17,7 @@ from mlint.analysis.tensors import (
     leading_name,
 )
 from mlint.rule import Rule, register
-from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, scopes
+from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, scopes, shown
 from mlint.types import Applicability, FixAvailability
 
 
@@ -300,11 +300,11 @@ class _Scope:
             Applicability.SAFE if safe else Applicability.UNSAFE,
             f"Accumulate `.{method}()`",
         )
-        shown = ctx.code(tainted[0])
+        value = shown(ctx, tainted[0])
         self.rule.report(
             acc.step.small,
-            f"`{ctx.code(acc.step.small)}` keeps the autograd graph of every iteration alive: "
-            f"accumulate `{_atom(shown, tainted[0])}.{method}()`",
+            f"`{shown(ctx, acc.step.small)}` keeps the autograd graph of every iteration alive: "
+            f"accumulate `{_atom(value, tainted[0])}.{method}()`",
             fix=fix,
         )
 

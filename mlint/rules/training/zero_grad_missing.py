@@ -11,7 +11,7 @@ from mlint.analysis.blocks import iter_calls
 from mlint.analysis.imports import ImportTable, dotted_name
 from mlint.analysis.tensors import backward_receivers, is_torch_file
 from mlint.rule import Rule, register
-from mlint.rules.training._shared import Step, scope_steps, scopes
+from mlint.rules.training._shared import Step, scope_steps, scopes, shown
 from mlint.walker import children
 
 _ZEROING = re.compile(
@@ -90,7 +90,7 @@ class ZeroGradMissing(Rule):
                     break
                 self.report(
                     call,
-                    f"`{ctx.code(call)}` runs in a loop where nothing zeroes the gradients: "
+                    f"`{shown(ctx, call)}` runs in a loop where nothing zeroes the gradients: "
                     "call `optimizer.zero_grad()` every step",
                 )
 
