@@ -116,6 +116,10 @@ class FitBeforeSplit(Rule):
     No fix: moving the fit after the split reorders the analysis.
     `LabelEncoder`/`LabelBinarizer` on the target, encoders that only learn the set of
     categories, and decompositions whose output is only plotted are not reported.
+    Cross-validation (`cross_val_score`, `kf.split`, `GridSearchCV.fit`) of data that an
+    unsupervised scaler, imputer or decomposition was fitted on is not reported either:
+    only fold statistics leak and scores barely move; it is reported when the step also
+    saw `y` or resampled the rows.
 
     ## References
     - [scikit-learn: Common pitfalls — data leakage](https://scikit-learn.org/stable/common_pitfalls.html#data-leakage)
@@ -331,10 +335,14 @@ class FitBeforeSplit(Rule):
                 and (owner in searches or owner_qualified in _SEARCHES)
             ):
                 data = [call.args[0].value]
+        holdout = qualified == "sklearn.model_selection.train_test_split"
         for expr in data:
             for name in iter_name_nodes(expr):
-                if name.value in leaked:
-                    return leaked[name.value]
+                fit = leaked.get(name.value)
+                # Cross-validation after an unsupervised scaler or decomposition leaks
+                # only fold statistics: reported when the step saw the target or resampled.
+                if fit is not None and (holdout or fit.sees_y or fit.resampled):
+                    return fit
         return None
 
 
