@@ -107,6 +107,7 @@ _TENSOR_METHODS = frozenset(
         "scatter",
     }
 )
+_ANY_METHOD = _FRAME_METHODS | _ARRAY_METHODS | _TENSOR_METHODS
 _TORCH_FUNCTIONS = frozenset(
     {"clamp", "clip", "add", "mul", "sigmoid", "softmax", "squeeze", "unsqueeze"}
 )
@@ -201,9 +202,9 @@ class DiscardedResult(Rule):
 
     def _discarded(self, call: cst.Call) -> tuple[str, cst.BaseExpression | None] | None:
         """``(what is returned, the name to assign back to)`` for a discarding call."""
-        table = kind_table(self.context, self._tables)
         func = call.func
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, cst.Attribute) and func.attr.value in _ANY_METHOD:
+            table = kind_table(self.context, self._tables)
             method = func.attr.value
             receiver = func.value
             kind = table.kind_of(receiver)
@@ -226,7 +227,7 @@ class DiscardedResult(Rule):
             head == "torch"
             and last in _TORCH_FUNCTIONS
             and first is not None
-            and table.kind_of(first) == "tensor"
+            and kind_table(self.context, self._tables).kind_of(first) == "tensor"
         ):
             return "tensor", target
         return None
