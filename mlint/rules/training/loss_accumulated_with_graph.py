@@ -16,8 +16,8 @@ from mlint.analysis.tensors import (
     is_torch_file,
     leading_name,
 )
-from mlint.rule import Rule, register
-from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, scopes, shown
+from mlint.rule import FileContext, Rule, register
+from mlint.rules.training._shared import Step, assigned_value, root_name, scope_steps, shown
 from mlint.types import Applicability, FixAvailability
 
 
@@ -88,12 +88,47 @@ class LossAccumulatedWithGraph(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("backward", "Loss(", "_loss(", "cross_entropy(", "kl_div(")
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def __init__(self, context: FileContext, options: object = None) -> None:
+        super().__init__(context, options)
+        # Functions (or the module) holding an accumulation-shaped statement in a loop.
+        self._scopes: dict[int, cst.FunctionDef | cst.Module] = {}
+
+    def _note(self) -> None:
         ctx = self.context
-        if not is_torch_file(ctx.imports):
+        if ctx.enclosing(cst.For, cst.While) is None:
+            return
+        scope = ctx.enclosing(cst.FunctionDef)
+        owner = scope if isinstance(scope, cst.FunctionDef) else ctx.module
+        self._scopes.setdefault(id(owner), owner)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.AddAssign):
+            self._note()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if (
+            isinstance(value, cst.BinaryOperation)
+            and isinstance(value.operator, cst.Add)
+            and isinstance(value.left, cst.Name)
+        ):
+            self._note()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "append"
+        ):
+            self._note()
+
+    def leave_Module(self, node: cst.Module) -> None:
+        ctx = self.context
+        if not self._scopes or not is_torch_file(ctx.imports):
             return
         losses: LossModules | None = None
-        for scope in scopes(node):
+        for scope in self._scopes.values():
             steps = scope_steps(scope, ctx.imports)
             candidates = [a for a in map(_accumulation, steps) if a is not None]
             if not candidates:

@@ -53,7 +53,7 @@ class TensorFromTensor(Rule):
     name = "tensor-from-tensor"
     message = "`torch.tensor(t)` on a tensor: use `t.clone().detach()`"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("tensor(",)
+    triggers = ("torch.tensor(",)
 
     def __init__(self, context: FileContext, options: object = None) -> None:
         super().__init__(context, options)
@@ -62,8 +62,9 @@ class TensorFromTensor(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not (
-            (isinstance(func, cst.Attribute) and func.attr.value == "tensor")
-            or (isinstance(func, cst.Name) and func.value == "tensor")
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "tensor"
+            and isinstance(func.value, cst.Name)
         ):
             return
         ctx = self.context

@@ -10,8 +10,8 @@ import libcst as cst
 from mlint.analysis.blocks import iter_calls
 from mlint.analysis.imports import ImportTable, dotted_name
 from mlint.analysis.tensors import backward_receivers, is_torch_file
-from mlint.rule import Rule, register
-from mlint.rules.training._shared import Step, scope_steps, scopes, shown
+from mlint.rule import FileContext, Rule, register
+from mlint.rules.training._shared import Step, scope_steps, shown
 from mlint.walker import children
 
 _ZEROING = re.compile(
@@ -67,13 +67,33 @@ class ZeroGradMissing(Rule):
     message = "`optimizer.step()` in a loop where nothing zeroes the gradients"
     triggers = ("backward(",)
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def __init__(self, context: FileContext, options: object = None) -> None:
+        super().__init__(context, options)
+        # Functions (or the module) holding a `.step(...)` statement in a loop.
+        self._scopes: dict[int, cst.FunctionDef | cst.Module] = {}
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value
+        if not (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "step"
+        ):
+            return
         ctx = self.context
-        if ".step(" not in ctx.source or not is_torch_file(ctx.imports):
+        if ctx.enclosing(cst.For, cst.While) is None:
+            return
+        scope = ctx.enclosing(cst.FunctionDef)
+        owner = scope if isinstance(scope, cst.FunctionDef) else ctx.module
+        self._scopes.setdefault(id(owner), owner)
+
+    def leave_Module(self, node: cst.Module) -> None:
+        ctx = self.context
+        if not self._scopes or not is_torch_file(ctx.imports):
             return
         helpers = _functions(node) if _ZEROING.search(ctx.source) is not None else {}
         optimizers = _optimizer_names(node, ctx.imports)
-        for scope in scopes(node):
+        for scope in self._scopes.values():
             steps = scope_steps(scope, ctx.imports)
             backward_loops = [
                 set(step.loops)
