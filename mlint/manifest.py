@@ -38,6 +38,13 @@ RULE_NAMES: dict[str, str] = {
     "ML505": "unregistered-submodules",
     "ML506": "non-integer-len",
     "ML507": "explicit-dunder-call",
+    "ML601": "loss-accumulated-with-graph",
+    "ML602": "zero-grad-missing",
+    "ML603": "tensor-from-tensor",
+    "ML604": "heavy-object-per-request",
+    "ML605": "fit-before-split",
+    "ML606": "chained-assignment",
+    "ML607": "discarded-result",
 }
 
 # Rules that run only when selected (by code, name, prefix or ALL).
@@ -55,6 +62,7 @@ OPT_IN: frozenset[str] = frozenset(
         "ML401",
         "ML402",
         "ML501",
+        "ML607",
     }
 )
 

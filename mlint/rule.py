@@ -33,6 +33,8 @@ class FileContext:
         self.module = module
         # For a notebook: ``(first line in the joined source, cell number)`` per code cell.
         self.cells = cells
+        # The same, first lines only (1-based, ascending).
+        self.cell_lines = tuple(first for first, _ in cells)
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None
