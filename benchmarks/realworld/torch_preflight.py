@@ -7,7 +7,7 @@ Usage (torch-preflight in its own virtualenv, e.g. /work/venvs/tp):
 
 Runs both tools over the same directory (cold: mlint with ``--no-cache``), records their
 findings under ``benchmarks/realworld/.out/`` and prints, per rule pair, the hit counts and
-the judged verdicts kept in ``verdicts-ML601-607.tsv`` / ``verdicts.tsv`` (mlint) and
+the judged verdicts kept in ``verdicts.tsv`` (mlint) and
 ``verdicts-torch-preflight.tsv`` (torch-preflight). ``--no-run`` reuses the last findings.
 """
 
@@ -141,7 +141,7 @@ def summary() -> str:
         json.loads(line)
         for line in (OUT / "tp-comparison.jsonl").read_text(encoding="utf-8").splitlines()
     ]
-    verdicts = _verdicts("verdicts.tsv", "verdicts-ML601-607.tsv", "verdicts-torch-preflight.tsv")
+    verdicts = _verdicts("verdicts.tsv", "verdicts-torch-preflight.tsv")
     hits: collections.Counter[str] = collections.Counter()
     judged: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for item in findings:
