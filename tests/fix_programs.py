@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from mlint.engine import lint_source
 from mlint.fix import compiles, fix_source
-from mlint.rule import all_rules
+from mlint.rules import all_rules
 from mlint.types import Applicability, LintSettings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
