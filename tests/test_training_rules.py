@@ -150,7 +150,7 @@ for x, y in loader:
 @pytest.mark.parametrize("name", sorted(NEAR_MISSES))
 def test_training_rules_are_silent_on_name_based_near_misses(code: str, name: str) -> None:
     from mlint.engine import lint_source
-    from mlint.rule import all_rules
+    from mlint.rules import all_rules
 
     assert code in all_rules()
     diagnostics = lint_source(NEAR_MISSES[name], f"{name}.py", settings_for(code))
