@@ -10,11 +10,15 @@ import asyncio
 import bisect
 import contextlib
 import dataclasses
+import json
 import logging
 import re
+import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -181,6 +185,50 @@ class MlintServer(LanguageServer):
         self.running: dict[str, asyncio.Future[Linted]] = {}
         self.results: dict[str, Linted] = {}
         self.reported_config_errors: set[str] = set()
+
+    # Transport ---------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve on stdin/stdout, framing messages with ``mlint.lsp_io`` (survives bad headers)."""
+        from pygls.io_ import StdoutWriter
+
+        from mlint.lsp_io import serve
+
+        source = stdin or sys.stdin.buffer
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            pool = self.thread_pool
+            await serve(
+                lambda limit: loop.run_in_executor(pool, source.readline, limit),
+                lambda size: loop.run_in_executor(pool, source.read, size),
+                self.dispatch,
+                stop.is_set,
+            )
+
+        try:
+            asyncio.run(run())
+        except BrokenPipeError:
+            log.error("connection to the client lost, shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def dispatch(self, body: bytes) -> None:
+        """Handle one message body; raises ``json.JSONDecodeError`` only (the reader resyncs)."""
+        from pygls.exceptions import JsonRpcException
+
+        try:
+            message = json.loads(body, object_hook=self.protocol.structure_message)
+            self.protocol.handle_message(message)
+        except json.JSONDecodeError:
+            raise
+        except Exception as exc:  # as pygls does: log it, tell the client, keep serving
+            log.exception("unable to handle a message")
+            self._report_server_error(exc, JsonRpcException)
 
     # Settings ----------------------------------------------------------------------------
 
@@ -465,6 +513,12 @@ def create_server() -> MlintServer:
         ls.cancel(uri)
         ls.results.pop(uri, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: MlintServer, params: lsp.DidChangeConfigurationParams
+    ) -> None:
+        """mlint reads its settings from pyproject.toml/mlint.toml, not from the client."""
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
