@@ -36,4 +36,5 @@ RULE_NAMES: dict[str, str] = {
     "ML505": "unregistered-submodules",
     "ML506": "non-integer-len",
     "ML507": "explicit-dunder-call",
+    "ML608": "legacy-tensor-api",
 }

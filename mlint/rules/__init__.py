@@ -7,4 +7,6 @@ from mlint.rules import (  # noqa: F401  (each module registers its rules)
     lazy,
     protocols,
     resources,
+    security,
+    training,
 )

@@ -1,0 +1,1 @@
+"""Pillar 7: unsafe model loading and execution (ML7xx)."""

@@ -1,0 +1,5 @@
+"""Pillar 6: training-loop and data correctness (ML6xx)."""
+
+from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
+    legacy_tensor_api,
+)
