@@ -37,4 +37,5 @@ RULE_NAMES: dict[str, str] = {
     "ML506": "non-integer-len",
     "ML507": "explicit-dunder-call",
     "ML608": "legacy-tensor-api",
+    "ML609": "double-activation",
 }
