@@ -38,4 +38,5 @@ RULE_NAMES: dict[str, str] = {
     "ML507": "explicit-dunder-call",
     "ML608": "legacy-tensor-api",
     "ML609": "double-activation",
+    "ML610": "eval-without-train",
 }

@@ -2,5 +2,6 @@
 
 from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
     double_activation,
+    eval_without_train,
     legacy_tensor_api,
 )
