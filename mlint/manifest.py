@@ -39,4 +39,6 @@ RULE_NAMES: dict[str, str] = {
     "ML608": "legacy-tensor-api",
     "ML609": "double-activation",
     "ML610": "eval-without-train",
+    "ML611": "ddp-without-distributed-sampler",
+    "ML612": "grad-accumulation-unscaled",
 }
