@@ -41,4 +41,5 @@ RULE_NAMES: dict[str, str] = {
     "ML610": "eval-without-train",
     "ML611": "ddp-without-distributed-sampler",
     "ML612": "grad-accumulation-unscaled",
+    "ML613": "device-transfer-in-dataset",
 }

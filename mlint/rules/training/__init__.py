@@ -2,6 +2,7 @@
 
 from mlint.rules.training import (  # noqa: F401  (each module registers its rule)
     ddp_without_distributed_sampler,
+    device_transfer_in_dataset,
     double_activation,
     eval_without_train,
     grad_accumulation_unscaled,
