@@ -42,4 +42,5 @@ RULE_NAMES: dict[str, str] = {
     "ML611": "ddp-without-distributed-sampler",
     "ML612": "grad-accumulation-unscaled",
     "ML613": "device-transfer-in-dataset",
+    "ML702": "trust-remote-code-unpinned",
 }

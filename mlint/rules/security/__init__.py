@@ -1,1 +1,5 @@
 """Pillar 7: unsafe model loading and execution (ML7xx)."""
+
+from mlint.rules.security import (  # noqa: F401  (each module registers its rule)
+    trust_remote_code_unpinned,
+)
