@@ -42,5 +42,6 @@ RULE_NAMES: dict[str, str] = {
     "ML611": "ddp-without-distributed-sampler",
     "ML612": "grad-accumulation-unscaled",
     "ML613": "device-transfer-in-dataset",
+    "ML701": "unsafe-deserialization",
     "ML702": "trust-remote-code-unpinned",
 }

@@ -2,4 +2,5 @@
 
 from mlint.rules.security import (  # noqa: F401  (each module registers its rule)
     trust_remote_code_unpinned,
+    unsafe_deserialization,
 )
