@@ -44,4 +44,5 @@ RULE_NAMES: dict[str, str] = {
     "ML613": "device-transfer-in-dataset",
     "ML701": "unsafe-deserialization",
     "ML702": "trust-remote-code-unpinned",
+    "ML703": "eval-of-model-output",
 }

@@ -81,7 +81,9 @@ def declared_torch(directory: str) -> str | None:
     current = Path(directory)
     for _ in range(_MAX_LEVELS):
         try:
-            candidates = [p for pattern in _REQUIREMENT_GLOBS for p in sorted(current.glob(pattern))]
+            candidates = [
+                p for pattern in _REQUIREMENT_GLOBS for p in sorted(current.glob(pattern))
+            ]
         except OSError:
             return None
         for path in candidates:

@@ -44,9 +44,12 @@ def bindings(scope: cst.CSTNode, name: str) -> list[cst.BaseExpression | None]:
         elif isinstance(item, cst.NamedExpr) and isinstance(item.target, cst.Name):
             if item.target.value == name:
                 out.append(item.value)
-        elif isinstance(item, cst.WithItem) and item.asname is not None:
-            if any(isinstance(n, cst.Name) and n.value == name for n in iter_nodes(item.asname)):
-                out.append(None)
+        elif (
+            isinstance(item, cst.WithItem)
+            and item.asname is not None
+            and any(isinstance(n, cst.Name) and n.value == name for n in iter_nodes(item.asname))
+        ):
+            out.append(None)
     return out
 
 
@@ -122,7 +125,9 @@ _PATH_BUILDERS = frozenset(
         "open",
     }
 )
-_PATH_ATTRIBUTES = frozenset({"parent", "parents", "resolve", "absolute", "joinpath", "with_suffix"})
+_PATH_ATTRIBUTES = frozenset(
+    {"parent", "parents", "resolve", "absolute", "joinpath", "with_suffix"}
+)
 _RANK = {"literal": 0, "variable": 1, "downloaded": 2}
 
 
@@ -145,7 +150,10 @@ def path_origin(context: FileContext, node: cst.BaseExpression | None, depth: in
         return _worst(parts)
     if isinstance(node, cst.BinaryOperation):
         return _worst(
-            [path_origin(context, node.left, depth + 1), path_origin(context, node.right, depth + 1)]
+            [
+                path_origin(context, node.left, depth + 1),
+                path_origin(context, node.right, depth + 1),
+            ]
         )
     if isinstance(node, cst.Name):
         return _name_origin(context, node, depth)

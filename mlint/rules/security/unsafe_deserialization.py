@@ -90,7 +90,15 @@ class UnsafeDeserialization(Rule):
     name = "unsafe-deserialization"
     message = "Unpickling a file that is not in the repo: use `weights_only=True` or safetensors"
     fix_availability = FixAvailability.SOMETIMES
-    triggers = ("torch.load", "joblib", "cloudpickle", "dill", "allow_pickle", "load_model", "trust_repo")
+    triggers = (
+        "torch.load",
+        "joblib",
+        "cloudpickle",
+        "dill",
+        "allow_pickle",
+        "load_model",
+        "trust_repo",
+    )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -147,11 +147,7 @@ def assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, c
             for target in item.targets:
                 if isinstance(target.target, cst.Name):
                     yield target.target.value, item.value, item
-        elif (
-            isinstance(item, cst.AnnAssign)
-            and item.value is not None
-            and isinstance(item.target, cst.Name)
-        ):
-            yield item.target.value, item.value, item
-        elif isinstance(item, cst.NamedExpr) and isinstance(item.target, cst.Name):
-            yield item.target.value, item.value, item
+        elif isinstance(item, (cst.AnnAssign, cst.NamedExpr)):
+            value, bound = item.value, item.target
+            if value is not None and isinstance(bound, cst.Name):
+                yield bound.value, value, item

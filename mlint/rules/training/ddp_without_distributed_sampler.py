@@ -87,13 +87,16 @@ class DdpWithoutDistributedSampler(Rule):
         if not any(qualified(imports, call.func) in _WRAPPERS for call in calls):
             return
         for call in calls:
-            if qualified(imports, call.func) in _LOADERS and self._unsharded(call):
-                if self._is_training(call, node):
-                    self.report(
-                        call,
-                        f"`{ctx.code(call.func)}(...)` in a DDP script has no "
-                        "`DistributedSampler`: every rank trains on the same batches",
-                    )
+            if (
+                qualified(imports, call.func) in _LOADERS
+                and self._unsharded(call)
+                and self._is_training(call, node)
+            ):
+                self.report(
+                    call,
+                    f"`{ctx.code(call.func)}(...)` in a DDP script has no "
+                    "`DistributedSampler`: every rank trains on the same batches",
+                )
 
     def _unsharded(self, call: cst.Call) -> bool:
         if any(arg.star == "**" for arg in call.args) or keyword(call, "batch_sampler"):
@@ -120,7 +123,9 @@ class DdpWithoutDistributedSampler(Rule):
         for item in iter_nodes(module, into_scopes=True):
             if not isinstance(item, cst.For):
                 continue
-            iterated = {dotted_name(n) for n in iter_nodes(item.iter)} - {None}
+            iterated = {
+                dotted_name(n) for n in iter_nodes(item.iter) if isinstance(n, cst.BaseExpression)
+            }
             if not (item.iter is call or (name is not None and name in iterated)):
                 continue
             if any(

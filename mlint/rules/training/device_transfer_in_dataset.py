@@ -81,7 +81,9 @@ class DeviceTransferInDataset(Rule):
 
     code = "ML613"
     name = "device-transfer-in-dataset"
-    message = "Device transfer inside `Dataset.__getitem__`: move whole batches in the training loop"
+    message = (
+        "Device transfer inside `Dataset.__getitem__`: move whole batches in the training loop"
+    )
     triggers = ("__getitem__", "__getitems__", "__iter__")
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

@@ -192,4 +192,3 @@ def _renames(call: cst.Call, target: cst.FunctionDef, outer: dict[str, str]) -> 
         elif index < len(params):
             out[params[index].name.value] = value
     return out
-

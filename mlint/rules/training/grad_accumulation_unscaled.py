@@ -167,7 +167,11 @@ class GradAccumulationUnscaled(Rule):
             return receiver.args[0].value
         if isinstance(receiver, cst.Call) and method_name(receiver) in ("sum", "mean"):
             return receiver
-        return receiver if isinstance(receiver, (cst.Name, cst.Attribute, cst.BinaryOperation)) else None
+        return (
+            receiver
+            if isinstance(receiver, (cst.Name, cst.Attribute, cst.BinaryOperation))
+            else None
+        )
 
     def _scaled(self, loss: cst.BaseExpression, scope: cst.CSTNode) -> bool:
         if _scales(loss):
@@ -202,7 +206,9 @@ class GradAccumulationUnscaled(Rule):
                 right: cst.BaseExpression | None = None
                 if isinstance(item, cst.BinaryOperation) and isinstance(item.operator, cst.Divide):
                     right = item.right
-                elif isinstance(item, cst.AugAssign) and isinstance(item.operator, cst.DivideAssign):
+                elif isinstance(item, cst.AugAssign) and isinstance(
+                    item.operator, cst.DivideAssign
+                ):
                     right = item.value
                 if right is not None and ctx.render(right).rpartition(".")[2] in wanted:
                     return True

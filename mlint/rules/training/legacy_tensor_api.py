@@ -121,7 +121,9 @@ class LegacyTensorApi(Rule):
 
     code = "ML608"
     name = "legacy-tensor-api"
-    message = "Legacy tensor API: use `torch.tensor(...)`/`torch.empty(...)`, a plain tensor, `.item()`"
+    message = (
+        "Legacy tensor API: use `torch.tensor(...)`/`torch.empty(...)`, a plain tensor, `.item()`"
+    )
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("Tensor(", "Variable(", ".data[0]")
 
