@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import libcst as cst
 
 from mlint.analysis.blocks import iter_nodes
 from mlint.analysis.imports import ImportTable
 from mlint.rule import FileContext
+from mlint.walker import children
 
 # `nn.*Loss` classes and `F.*` functions grouped by what their input must be.
 LOGIT_CLASS_LOSSES = frozenset({"torch.nn.CrossEntropyLoss"})
@@ -151,3 +153,76 @@ def assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression, c
             value, bound = item.value, item.target
             if value is not None and isinstance(bound, cst.Name):
                 yield bound.value, value, item
+
+
+def call_sites(
+    module: cst.Module,
+) -> dict[str, list[tuple[cst.Call, cst.FunctionDef | cst.Module]]]:
+    """Calls of plain names (``train(model, ...)``) by callee name, each with its calling scope."""
+    sites: dict[str, list[tuple[cst.Call, cst.FunctionDef | cst.Module]]] = {}
+    stack: list[tuple[cst.CSTNode, cst.FunctionDef | cst.Module]] = [(module, module)]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            sites.setdefault(node.func.value, []).append((node, scope))
+        inner = node if isinstance(node, cst.FunctionDef) else scope
+        stack.extend((child, inner) for child in children(node))
+    return sites
+
+
+def parameter_index(function: cst.FunctionDef, name: str) -> tuple[int, bool] | None:
+    """``(position, keyword_only)`` of a parameter, ``None`` when the function has none so named."""
+    positional_params = [*function.params.posonly_params, *function.params.params]
+    for index, param in enumerate(positional_params):
+        if param.name.value == name:
+            return index, False
+    if any(p.name.value == name for p in function.params.kwonly_params):
+        return -1, True
+    return None
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """Pushed after an assignment's value: reaching it records the binding."""
+
+    chain: tuple[int, ...]
+    value: cst.BaseExpression | None
+
+
+_BRANCHES = (cst.If, cst.For, cst.While, cst.Try, cst.With, cst.Match)
+
+
+def reaching_binding(
+    scope: cst.CSTNode, name: str, use: cst.CSTNode
+) -> tuple[bool, cst.BaseExpression | None]:
+    """The value of the last assignment to ``name`` before ``use`` that surely ran.
+
+    Returns ``(found_any, value)``: ``value`` is ``None`` when the last assignment sits in a
+    branch or loop that does not also hold ``use`` (it may not have run), or binds through
+    an augmented assignment or a loop target.
+    """
+    last: _Bind | None = None
+    stack: list[tuple[cst.CSTNode | _Bind, tuple[int, ...]]] = [(scope, ())]
+    while stack:
+        node, chain = stack.pop()
+        if isinstance(node, _Bind):
+            last = node
+            continue
+        if node is use:
+            if last is None:
+                return False, None
+            surely_ran = chain[: len(last.chain)] == last.chain
+            return True, last.value if surely_ran else None
+        if node is not scope and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets
+        ):
+            stack.append((_Bind(chain, node.value), chain))
+        elif isinstance(node, (cst.AugAssign, cst.For)) and any(
+            isinstance(n, cst.Name) and n.value == name for n in iter_nodes(node.target)
+        ):
+            stack.append((_Bind(chain, None), chain))
+        inner = (*chain, id(node)) if isinstance(node, _BRANCHES) else chain
+        stack.extend((child, inner) for child in reversed(tuple(children(node))))
+    return last is not None, None

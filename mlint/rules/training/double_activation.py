@@ -17,11 +17,17 @@ from mlint.rules.training._shared_608 import (
     PROBABILITY_LOSSES,
     argument,
     assignments,
+    call_sites,
     enclosing_class,
     enclosing_scope,
     imports_torch,
+    keyword,
     methods,
+    parameter_index,
+    positional,
     qualified,
+    reaching_binding,
+    top_functions,
 )
 
 Activation = Literal["softmax", "log_softmax", "sigmoid", "logits"]
@@ -69,7 +75,7 @@ _MISMATCH: dict[tuple[LossKind, Activation], str] = {
     ("probability", "logits"): "expects probabilities: use `BCEWithLogitsLoss` on the logits",
     ("log_probability", "softmax"): "expects log-probabilities: use `log_softmax`",
 }
-_DEPTH = 4
+_DEPTH = 10
 
 
 @register
@@ -130,6 +136,9 @@ class DoubleActivation(Rule):
     message = "Loss input already activated: pass raw logits"
     triggers = ("cross_entropy", "CrossEntropyLoss", "BCE", "nll_loss", "NLLLoss")
 
+    def visit_Module(self, node: cst.Module) -> None:
+        self._sites: dict[str, list[tuple[cst.Call, cst.FunctionDef | cst.Module]]] | None = None
+
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context
         func = node.func
@@ -166,25 +175,69 @@ class DoubleActivation(Rule):
     ) -> str | None:
         """The qualified class a callee name was built from, when every binding agrees."""
         ctx = self.context
-        values: list[cst.BaseExpression] = []
-        if isinstance(func, cst.Name):
-            for where in (scope, ctx.module):
-                values = [v for n, v, _ in assignments(where) if n == func.value]
-                if values:
-                    break
-        elif (
-            cls is not None
-            and isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        ):
-            values = list(_self_assignments(cls, func.attr.value))
         names = {
-            qualified(ctx.imports, v.func) if isinstance(v, cst.Call) else None for v in values
+            qualified(ctx.imports, v.func) if isinstance(v, cst.Call) else None
+            for v, _ in self._values(func, scope, cls, 0)
         }
-        if len(names) != 1:
-            return None
-        return names.pop()
+        return names.pop() if len(names) == 1 else None
+
+    def _values(
+        self,
+        node: cst.BaseExpression,
+        scope: cst.CSTNode,
+        cls: cst.ClassDef | None,
+        depth: int,
+    ) -> list[tuple[cst.BaseExpression, cst.CSTNode]]:
+        """What a name or ``self.x`` may hold: ``(value, scope of the value)`` pairs.
+
+        A local name takes the last assignment that surely ran before the use; a parameter
+        of a module-level function takes the arguments of its calls in the file; other
+        names take their module-level assignments. Empty when anything is unknown.
+        """
+        ctx = self.context
+        if (
+            cls is not None
+            and isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            return [(v, scope) for v in _self_assignments(cls, node.attr.value)]
+        if not isinstance(node, cst.Name) or depth > _DEPTH:
+            return []
+        name = node.value
+        if isinstance(scope, cst.FunctionDef | cst.Module):
+            found, value = reaching_binding(scope, name, node)
+            if found:
+                return [] if value is None else [(value, scope)]
+        if isinstance(scope, cst.FunctionDef):
+            where = parameter_index(scope, name)
+            if where is not None:
+                return self._arguments(scope, name, where, depth)
+        module_values = [v for n, v, _ in assignments(ctx.module) if n == name]
+        return [(v, ctx.module) for v in module_values]
+
+    def _arguments(
+        self, function: cst.FunctionDef, name: str, where: tuple[int, bool], depth: int
+    ) -> list[tuple[cst.BaseExpression, cst.CSTNode]]:
+        ctx = self.context
+        if top_functions(ctx.module).get(function.name.value) is not function:
+            return []
+        if self._sites is None:
+            self._sites = call_sites(ctx.module)
+        out: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
+        index, keyword_only = where
+        for call, caller in self._sites.get(function.name.value, []):
+            arg = keyword(call, name) or (None if keyword_only else positional(call, index))
+            if arg is None:
+                return []  # a default or *args: unknown
+            if isinstance(arg.value, cst.Name):
+                values = self._values(arg.value, caller, None, depth + 1)
+                if not values:
+                    return []
+                out.extend(values)
+            else:
+                out.append((arg.value, caller))
+        return out
 
     def _activation(
         self,
@@ -201,8 +254,10 @@ class DoubleActivation(Rule):
         if isinstance(value, cst.Attribute):
             return "logits" if value.attr.value == "logits" else None
         if isinstance(value, cst.Name):
-            bound = [v for n, v, _ in assignments(scope) if n == value.value]
-            found = {self._activation(v, scope, cls, depth + 1) for v in bound}
+            found = {
+                self._activation(v, where, cls, depth + 1)
+                for v, where in self._values(value, scope, cls, depth)
+            }
             return found.pop() if len(found) == 1 else None
         if not isinstance(value, cst.Call):
             return None
@@ -233,33 +288,32 @@ class DoubleActivation(Rule):
         depth: int,
     ) -> Activation | None:
         """What calling a module gives: its class's `forward` result, or a layer's."""
-        ctx = self.context
         if isinstance(func, cst.Name) and func.value == "self" and cls is not None:
             return self._forward_output(cls, depth)
-        values: list[cst.BaseExpression] = []
-        if isinstance(func, cst.Name):
-            for where in (scope, ctx.module):
-                values = [v for n, v, _ in assignments(where) if n == func.value]
-                if values:
-                    break
-        elif (
-            cls is not None
-            and isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        ):
-            values = list(_self_assignments(cls, func.attr.value))
-        found = {self._built_output(v, depth) for v in values}
+        found = {
+            self._built_output(v, where, depth + 1)
+            for v, where in self._values(func, scope, cls, depth)
+        }
         return found.pop() if len(found) == 1 else None
 
-    def _built_output(self, value: cst.BaseExpression, depth: int) -> Activation | None:
+    def _built_output(
+        self, value: cst.BaseExpression, scope: cst.CSTNode, depth: int
+    ) -> Activation | None:
         ctx = self.context
+        if depth > _DEPTH:
+            return None
         while (
             isinstance(value, cst.Call)
             and isinstance(value.func, cst.Attribute)
             and value.func.attr.value in ("to", "cuda", "cpu", "train", "eval")
         ):
             value = value.func.value  # Net().to(device)
+        if isinstance(value, cst.Name):
+            found = {
+                self._built_output(v, where, depth + 1)
+                for v, where in self._values(value, scope, None, depth)
+            }
+            return found.pop() if len(found) == 1 else None
         if not isinstance(value, cst.Call):
             return None
         func = value.func
@@ -271,7 +325,7 @@ class DoubleActivation(Rule):
             return _ACTIVATION_MODULES[name]
         if name == "torch.nn.Sequential" and value.args:
             last = value.args[-1].value
-            return self._built_output(last, depth + 1) if not value.args[-1].star else None
+            return self._built_output(last, scope, depth + 1) if not value.args[-1].star else None
         return None
 
     def _forward_output(self, cls: cst.ClassDef, depth: int) -> Activation | None:
