@@ -60,3 +60,10 @@ def test_pins_below() -> None:
     assert not pins_below("<2.7", (2, 6))
     assert not pins_below("~=2.0", (2, 6))
     assert pins_below("~=2.3.0", (2, 6))
+
+
+def test_walk_stops_at_the_project_root(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("torch==1.13\n")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert _codes(tmp_path / "project" / "src" / "load.py") == []

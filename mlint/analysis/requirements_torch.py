@@ -11,6 +11,8 @@ from pathlib import Path
 
 _REQUIREMENT_GLOBS = ("requirements*.txt", "pyproject.toml", "setup.cfg", "environment.yml")
 _MAX_LEVELS = 12
+# A directory holding one of these is a project root: the walk stops there.
+_PROJECT_ROOTS = (".git", "pyproject.toml", "setup.cfg", "setup.py")
 # `torch==2.1.0`, `torch >=1.13,<2.3`, `- torch=2.0` (conda), `"torch~=2.0"`.
 _LINE = re.compile(
     r"""(?:^|["'\s-])(?:py)?torch(?:\[[^\]]*\])?[ \t]*
@@ -77,7 +79,11 @@ def pins_below(spec: str, bound: tuple[int, ...]) -> bool:
 
 @lru_cache(maxsize=256)
 def declared_torch(directory: str) -> str | None:
-    """The torch specifier of the nearest directory at or above ``directory`` that declares one."""
+    """The torch specifier of the nearest directory at or above ``directory`` that declares one.
+
+    The walk stops at the project root (a directory with `.git`, `pyproject.toml`,
+    `setup.cfg` or `setup.py`).
+    """
     current = Path(directory)
     for _ in range(_MAX_LEVELS):
         try:
@@ -94,7 +100,9 @@ def declared_torch(directory: str) -> str | None:
             spec = _declared_in(text, path.name == "pyproject.toml")
             if spec is not None:
                 return spec
-        if (current / ".git").exists() or current.parent == current:
+        if current.parent == current or any(
+            (current / marker).exists() for marker in _PROJECT_ROOTS
+        ):
             return None
         current = current.parent
     return None

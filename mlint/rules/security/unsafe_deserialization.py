@@ -39,9 +39,11 @@ class UnsafeDeserialization(Rule):
       requirement (the nearest `requirements*.txt`, `pyproject.toml`, `setup.cfg` or
       `environment.yml` walking up from the file) pins or caps torch below 2.6, where
       `weights_only` still defaults to `False`;
-    - `joblib.load`, `cloudpickle.load(s)`, `dill.load(s)`, `np.load(...,
-      allow_pickle=True)`, `keras.models.load_model(..., safe_mode=False)` and
-      `torch.hub.load(..., trust_repo=True)`.
+    - `np.load(..., allow_pickle=True)`, `keras.models.load_model(..., safe_mode=False)`
+      and `torch.hub.load(..., trust_repo=True)`: an explicit opt-out of the safe default;
+    - `joblib.load`, `cloudpickle.load(s)` and `dill.load(s)` of a downloaded file (they
+      have no safe mode; a path from a parameter or the configuration is, in application
+      code, almost always the project's own artifact, so only downloads are reported).
 
     Files fetched at run time (`hf_hub_download`, `urlretrieve`, `requests.get(...)
     .content`, an uploaded `UploadFile`) are named as such in the message.
@@ -82,7 +84,8 @@ class UnsafeDeserialization(Rule):
     "clf.joblib"`), `torch.load` without the keyword when the declared torch requirement
     is unversioned or only bounded from below (`torch`, `torch>=1.13` install the latest
     release) or when no requirement file declares torch, `weights_only=True`,
-    `np.load` without `allow_pickle=True`, `torch.hub.load(..., source="local")`,
+    `joblib.load(model_path)` of a path that is not downloaded, `np.load` without
+    `allow_pickle=True`, `torch.hub.load(..., source="local")`,
     `pickle.load` (ruff S301), and Hugging Face `from_pretrained` (safetensors).
     """
 
@@ -118,7 +121,9 @@ class UnsafeDeserialization(Rule):
         if not resolved.certain and name not in ("numpy.load",):
             return
         if name in _PICKLE_LOADERS:
-            self._report_origin(node, argument(node, 0, "filename" if "joblib" in name else "file"))
+            path = argument(node, 0, "filename" if "joblib" in name else "file")
+            if path_origin(ctx, path) == "downloaded":
+                self._report_origin(node, path)
         elif name == "numpy.load":
             if is_true(_keyword_value(node, "allow_pickle")):
                 self._report_origin(node, argument(node, 0, "file"), "`allow_pickle=True`")

@@ -8,10 +8,14 @@ from mlint.analysis.blocks import iter_nodes
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
 from mlint.rules.training._shared_608 import (
+    assignments,
     callee,
     enclosing_class,
+    enclosing_scope,
     imports_torch,
     method_name,
+    methods,
+    qualified,
     top_functions,
 )
 
@@ -19,6 +23,16 @@ _OPTIMIZERS = frozenset(
     {"SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS"}
 )
 _DEPTH = 3
+# Layers that behave differently in train and eval mode, and words that reveal them in code.
+_MODE_LAYERS = ("Dropout", "BatchNorm", "InstanceNorm", "SyncBatchNorm", "RNN", "LSTM", "GRU")
+_MODE_WORDS = ("Dropout", "dropout", "BatchNorm", "batch_norm", "InstanceNorm", "training")
+
+
+def _builds_something(call: cst.Call) -> bool:
+    """Whether a call may build a layer: constructors and factories, not `torch.zeros(...)`."""
+    func = call.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return last[:1].isupper() or last in ("from_pretrained", "create_model", "load")
 
 
 def _is_eval(call: cst.Call) -> bool:
@@ -76,6 +90,10 @@ class EvalWithoutTrain(Rule):
 
     ## Fix safety
     No fix: where training starts in the loop body needs a human.
+
+    A model built in the file only of layers that behave the same in both modes (no
+    dropout, batch or instance norm, no `self.training`, no pretrained or imported
+    architecture) is not reported: switching its mode changes nothing.
 
     The model must be the trained one: when the file builds an optimizer from
     `X.parameters()`, only `X.eval()` (or, in a called function, the parameter `X` is
@@ -139,8 +157,11 @@ class EvalWithoutTrain(Rule):
         if not backward:
             return
         trained = self._trained_models()
+        scope = enclosing_scope(ctx)
         for node, receiver in evals:
             if id(node) in self._seen or (trained and receiver not in trained):
+                continue
+            if self._mode_free(receiver, scope):
                 continue
             self._seen.add(id(node))
             shown = ctx.code(node) if len(ctx.code(node)) <= 60 else f"{receiver}.eval()"
@@ -149,6 +170,61 @@ class EvalWithoutTrain(Rule):
                 f"`{shown}` leaves `{receiver}` in eval mode for the next training step: "
                 f"call `{receiver}.train()` at the start of each epoch",
             )
+
+    def _mode_free(self, receiver: str, scope: cst.CSTNode) -> bool:
+        """Whether every model bound to ``receiver`` is built only of mode-independent layers."""
+        ctx = self.context
+        values = [v for n, v, _ in assignments(scope) if n == receiver]
+        if not values and scope is not ctx.module:
+            values = [v for n, v, _ in assignments(ctx.module) if n == receiver]
+        return bool(values) and all(self._built_mode_free(v, 0) for v in values)
+
+    def _built_mode_free(self, value: cst.BaseExpression, depth: int) -> bool:
+        ctx = self.context
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in ("to", "cuda", "cpu", "float", "double")
+        ):
+            value = value.func.value
+        if not isinstance(value, cst.Call) or depth > _DEPTH:
+            return False
+        func = value.func
+        if isinstance(func, cst.Name) and func.value in ctx.classes.by_name:
+            return self._class_mode_free(ctx.classes.by_name[func.value], depth + 1)
+        name = qualified(ctx.imports, func) or ""
+        head, _, last = name.rpartition(".")
+        if head != "torch.nn" or any(word in last for word in _MODE_LAYERS):
+            return False
+        if last in ("Sequential", "ModuleList"):
+            return all(
+                not arg.star and self._built_mode_free(arg.value, depth + 1) for arg in value.args
+            )
+        return last[:1].isupper()
+
+    def _class_mode_free(self, cls: cst.ClassDef, depth: int) -> bool:
+        ctx = self.context
+        text = ctx.code(cls)
+        if any(word in text for word in _MODE_WORDS) or depth > _DEPTH:
+            return False
+        for base, _ in ctx.classes.base_names(cls):
+            local = ctx.classes.by_name.get(base)
+            if local is not None:
+                if local is cls or not self._class_mode_free(local, depth + 1):
+                    return False
+            elif base not in ("torch.nn.Module", "torch.nn.modules.module.Module"):
+                return False
+        for method in methods(cls).values():
+            for item in iter_nodes(method.body):
+                if (
+                    isinstance(item, cst.Assign)
+                    and isinstance(item.targets[0].target, cst.Attribute)
+                    and isinstance(item.value, cst.Call)
+                    and not self._built_mode_free(item.value, depth + 1)
+                    and _builds_something(item.value)
+                ):
+                    return False
+        return True
 
     def _trained_models(self) -> frozenset[str]:
         """Dotted names whose `.parameters()` some optimizer of the file is built from."""
