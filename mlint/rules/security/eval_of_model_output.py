@@ -22,6 +22,8 @@ _LLM_CALL_SUFFIXES = (
     "ollama.chat",
     "ollama.generate",
 )
+# Text one of the model calls must contain for the file to be worth a look.
+_LLM_MARKERS = ("create(", "invoke(", "generate(", "generate_content", "ollama")
 _LLM_METHODS = frozenset({"invoke", "ainvoke", "generate", "agenerate", "generate_content_async"})
 _SHELLS = frozenset(
     {
@@ -106,7 +108,13 @@ class EvalOfModelOutput(Rule):
     message = "Model output reaches `eval`/`exec`/a shell: parse and validate it instead"
     triggers = ("eval(", "exec(", "shell=True", "system(", "popen(", ".query(", "getoutput(")
 
+    def visit_Module(self, node: cst.Module) -> None:
+        source = self.context.source
+        self._active = any(marker in source for marker in _LLM_MARKERS)
+
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._active:
+            return
         sink = self._sink(node)
         if sink is None:
             return

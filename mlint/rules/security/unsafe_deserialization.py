@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mlint.analysis.blocks import iter_nodes
+from mlint.analysis.imports import dotted_name
 from mlint.analysis.requirements_torch import torch_below
 from mlint.rule import Rule, register
 from mlint.rules.security._shared import path_origin
@@ -155,7 +156,7 @@ class UnsafeDeserialization(Rule):
         if origin == "literal":
             return
         weights_only = keyword(node, "weights_only")
-        shown = ctx.code(node.func)
+        shown = dotted_name(node.func) or "torch.load"
         if weights_only is None:
             if any(arg.star == "**" for arg in node.args) or not torch_below(ctx.path):
                 return

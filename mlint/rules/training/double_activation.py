@@ -138,6 +138,8 @@ class DoubleActivation(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._sites: dict[str, list[tuple[cst.Call, cst.FunctionDef | cst.Module]]] | None = None
+        self._loss_names: frozenset[str] | None = None
+        self._self_values: dict[tuple[int, str], list[cst.BaseExpression]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context
@@ -167,17 +169,50 @@ class DoubleActivation(Rule):
         name = qualified(ctx.imports, func)
         if name in _LOSS_FUNCTIONS:
             return _LOSS_FUNCTIONS[name]
+        if not self._may_hold_loss(func):
+            return None
         constructor = self._constructor(func, enclosing_scope(ctx), enclosing_class(ctx))
         return _LOSS_MODULES.get(constructor) if constructor else None
+
+    def _may_hold_loss(self, func: cst.BaseExpression) -> bool:
+        """Cheap gate: a name assigned from a `*Loss(...)` call in the file, or a parameter."""
+        ctx = self.context
+        if isinstance(func, cst.Attribute):
+            key = func.attr.value
+        elif isinstance(func, cst.Name):
+            key = func.value
+            scope = enclosing_scope(ctx)
+            if isinstance(scope, cst.FunctionDef) and parameter_index(scope, key) is not None:
+                return "Loss(" in ctx.source
+        else:
+            return False
+        if self._loss_names is None:
+            names: set[str] = set()
+            if "Loss(" in ctx.source:
+                for item in iter_nodes(ctx.module, into_scopes=True):
+                    value = _strip_moves(item.value) if isinstance(item, cst.Assign) else None
+                    if isinstance(item, cst.Assign) and isinstance(value, cst.Call):
+                        callee = value.func
+                        last = callee.attr.value if isinstance(callee, cst.Attribute) else ""
+                        last = callee.value if isinstance(callee, cst.Name) else last
+                        if last.endswith("Loss"):
+                            for target in item.targets:
+                                node = target.target
+                                if isinstance(node, cst.Attribute):
+                                    names.add(node.attr.value)
+                                elif isinstance(node, cst.Name):
+                                    names.add(node.value)
+            self._loss_names = frozenset(names)
+        return key in self._loss_names
 
     def _constructor(
         self, func: cst.BaseExpression, scope: cst.CSTNode, cls: cst.ClassDef | None
     ) -> str | None:
         """The qualified class a callee name was built from, when every binding agrees."""
         ctx = self.context
+        values = [_strip_moves(v) for v, _ in self._values(func, scope, cls, 0)]
         names = {
-            qualified(ctx.imports, v.func) if isinstance(v, cst.Call) else None
-            for v, _ in self._values(func, scope, cls, 0)
+            qualified(ctx.imports, v.func) if isinstance(v, cst.Call) else None for v in values
         }
         return names.pop() if len(names) == 1 else None
 
@@ -201,7 +236,10 @@ class DoubleActivation(Rule):
             and isinstance(node.value, cst.Name)
             and node.value.value == "self"
         ):
-            return [(v, scope) for v in _self_assignments(cls, node.attr.value)]
+            key = (id(cls), node.attr.value)
+            if key not in self._self_values:
+                self._self_values[key] = _self_assignments(cls, node.attr.value)
+            return [(v, scope) for v in self._self_values[key]]
         if not isinstance(node, cst.Name) or depth > _DEPTH:
             return []
         name = node.value
@@ -341,6 +379,17 @@ class DoubleActivation(Rule):
         ]
         found = {self._activation(v, forward, cls, depth + 1) for v in returns}
         return found.pop() if len(found) == 1 else None
+
+
+def _strip_moves(value: cst.BaseExpression) -> cst.BaseExpression:
+    """``nn.CrossEntropyLoss().to(device)`` -> ``nn.CrossEntropyLoss()``."""
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in ("to", "cuda", "cpu")
+    ):
+        value = value.func.value
+    return value
 
 
 def _self_assignments(cls: cst.ClassDef, attr: str) -> list[cst.BaseExpression]:
