@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.defuse import DefUse, Role
@@ -112,6 +114,11 @@ class LegacyTensorApi(Rule):
     returns its argument unchanged. `Variable(t, requires_grad=True)` and the constructors
     have no fix: whether a size or data was meant needs a human.
 
+    This rule is opt-in: on real application code most hits are legacy spellings that
+    still work (`torch.LongTensor(labels)`, a shape constructor filled right away,
+    `Variable(x)`), worth a clean-up pass rather than a default warning. Select it with
+    `--select ML608` (or `legacy-tensor-api`) when modernising a code base.
+
     `x.data[0]` is reported only when `x` is proven a loss (it comes from an `nn.*Loss`
     module or an `F.*` loss, or gets `.backward()`): `dataset.data[0]` is the first sample
     of a torchvision dataset and stays silent. `x.type(torch.FloatTensor)` (a dtype, not
@@ -126,6 +133,7 @@ class LegacyTensorApi(Rule):
     )
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("Tensor(", "Variable(", ".data[0]")
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context
