@@ -86,20 +86,19 @@ def declared_torch(directory: str) -> str | None:
     """
     current = Path(directory)
     for _ in range(_MAX_LEVELS):
-        try:
-            candidates = [
-                p for pattern in _REQUIREMENT_GLOBS for p in sorted(current.glob(pattern))
-            ]
-        except OSError:
-            return None
-        for path in candidates:
+        for pattern in _REQUIREMENT_GLOBS:
             try:
-                text = path.read_text(encoding="utf-8", errors="replace")
+                paths = sorted(current.glob(pattern))
             except OSError:
-                continue
-            spec = _declared_in(text, path.name == "pyproject.toml")
-            if spec is not None:
-                return spec
+                return None
+            for path in paths:
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                spec = _declared_in(text, path.name == "pyproject.toml")
+                if spec is not None:
+                    return spec
         if current.parent == current or any(
             (current / marker).exists() for marker in _PROJECT_ROOTS
         ):
