@@ -45,6 +45,15 @@ RULE_NAMES: dict[str, str] = {
     "ML605": "fit-before-split",
     "ML606": "chained-assignment",
     "ML607": "discarded-result",
+    "ML608": "legacy-tensor-api",
+    "ML609": "double-activation",
+    "ML610": "eval-without-train",
+    "ML611": "ddp-without-distributed-sampler",
+    "ML612": "grad-accumulation-unscaled",
+    "ML613": "device-transfer-in-dataset",
+    "ML701": "unsafe-deserialization",
+    "ML702": "trust-remote-code-unpinned",
+    "ML703": "eval-of-model-output",
 }
 
 # Rules that run only when selected (by code, name, prefix or ALL).
@@ -63,6 +72,7 @@ OPT_IN: frozenset[str] = frozenset(
         "ML402",
         "ML501",
         "ML607",
+        "ML608",
     }
 )
 
