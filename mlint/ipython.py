@@ -133,6 +133,8 @@ class SessionLinter:
             return
         if getattr(info, "silent", False):
             return
+        if isinstance(getattr(result, "error_before_exec", None), SyntaxError):
+            return  # Python has said so already; a broken cell is no context
         try:
             found = self.lint(source)
         except Exception as exc:  # noqa: BLE001  (never break the user's session)

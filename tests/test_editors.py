@@ -17,6 +17,14 @@ from tests.conftest import ROOT
 EXTENSION = ROOT / "editors" / "vscode"
 
 
+@pytest.fixture(autouse=True)
+def _select_ml501(tmp_path: Path) -> None:
+    """ML501 (opt-in) is the sample rule of these tests: each test's folder selects it."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
+
+
 def test_settings_and_commands_are_declared() -> None:
     manifest = json.loads((EXTENSION / "package.json").read_text(encoding="utf-8"))
     settings = manifest["contributes"]["configuration"]["properties"]

@@ -61,6 +61,7 @@ def test_a_cell_is_linted_with_the_earlier_cells_and_the_report_printed_under_it
 ) -> None:
     run(shell, MODEL_CELL, capsys)  # before the extension: still context
     assert run(shell, "%load_ext mlint", capsys) == ""
+    run(shell, "%mlint select ML5", capsys)  # ML501, the sample rule here, is opt-in
     out = run(shell, CALL_CELL, capsys)
     assert out.splitlines() == [
         "mlint: 1 problem in this cell",
@@ -78,12 +79,14 @@ def test_without_the_cell_that_defines_the_module_nothing_is_reported(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(shell, "%load_ext mlint", capsys)
+    run(shell, "%mlint select ML5", capsys)  # ML501, the sample rule here, is opt-in
     run(shell, "class Net:\n    def forward(self, x):\n        return x", capsys)
     assert run(shell, CALL_CELL, capsys) == ""
 
 
 def test_on_off_and_select(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
     run(shell, "%load_ext mlint", capsys)
+    run(shell, "%mlint select ML5", capsys)  # ML501, the sample rule here, is opt-in
     run(shell, MODEL_CELL, capsys)
     assert run(shell, "%mlint off", capsys).startswith("mlint is off")
     assert run(shell, CALL_CELL, capsys) == ""
@@ -108,6 +111,7 @@ def test_a_cell_with_a_syntax_error_is_left_to_python_and_is_no_context(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(shell, "%load_ext mlint", capsys)
+    run(shell, "%mlint select ML5", capsys)  # ML501, the sample rule here, is opt-in
     run(shell, MODEL_CELL, capsys)
     out = run(shell, "def broken(:", capsys)
     assert "mlint" not in out
@@ -122,6 +126,7 @@ def test_notebook_front_ends_get_html(
         shell.display_pub, "publish", lambda data, *args, **kwargs: published.append(data)
     )
     run(shell, "%load_ext mlint", capsys)
+    run(shell, "%mlint select ML5", capsys)  # ML501, the sample rule here, is opt-in
     run(shell, MODEL_CELL, capsys)
     run(shell, CALL_CELL, capsys)
     [bundle] = published

@@ -32,6 +32,14 @@ CAPABILITIES = {
 CODE, MARKUP = 2, 1
 
 
+@pytest.fixture(autouse=True)
+def _select_ml501(tmp_path: Path) -> None:
+    """ML501 (opt-in) is the sample rule of these tests: each test's folder selects it."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend-select = ["ML501"]\n', encoding="utf-8"
+    )
+
+
 @pytest.fixture
 def client() -> Iterator[RawClient]:
     client = RawClient("--stdio")
@@ -205,6 +213,9 @@ def test_a_fix_that_adds_an_import_edits_the_first_cell(client: RawClient, tmp_p
     """ML401's fix in cell 2 puts its import after cell 1's: one action, edits in two cells."""
     first = "import torch\n\nseed = 0\n"
     second = 'config = {"lr": 3e-4, "batch_size": 32, "epochs": 10}\nprint(config["lr"])\n'
+    (tmp_path / "pyproject.toml").write_text(  # ML401 is opt-in
+        '[tool.mlint]\nextend-select = ["ML401"]\n', encoding="utf-8"
+    )
     uris = open_notebook(client, tmp_path / "nb.ipynb", [(CODE, first), (CODE, second)])
     diagnostics_for(client, uris[0])
     [diag] = diagnostics_for(client, uris[1])

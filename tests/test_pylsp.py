@@ -39,6 +39,8 @@ class Encoder(nn.Module):
 
 
 def workspace_with(tmp_path: Path, name: str, text: str) -> tuple[Config, Workspace, Document]:
+    if not (tmp_path / "pyproject.toml").exists():  # ML501, the sample rule here, is opt-in
+        (tmp_path / "pyproject.toml").write_text('[tool.mlint]\nextend-select = ["ML501"]\n')
     root = uris.from_fs_path(str(tmp_path))
     config = Config(root, {}, 0, {})
     config.plugin_manager.register(pylsp_plugin, "mlint")  # what the entry point does
