@@ -216,7 +216,8 @@ def clean(cache_dir: str | None) -> None:
 
 
 @main.command()
-def server() -> None:
+@click.option("--stdio", is_flag=True, help="Use stdin/stdout (the default; for LSP clients).")
+def server(stdio: bool) -> None:
     """Run the language server on stdin/stdout (needs the `lsp` extra)."""
     try:
         from mlint.lsp import start

@@ -49,14 +49,18 @@ def _parse_error(path: str, failure: ParseFailure) -> Diagnostic:
     )
 
 
-def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
+def lint_source(
+    source: str, path: str, settings: LintSettings, cells: tuple[tuple[int, int], ...] = ()
+) -> list[Diagnostic]:
     """Every diagnostic for one file's text, suppressions applied, sorted by position.
+
+    ``cells`` marks notebook code cells in a joined source (see ``FileContext.cells``).
 
     Rules see the text with ``\n`` line breaks; their edits come back as offsets into
     ``source``, inserted lines ending as the file's lines do.
     """
     endings = LineEndings(source)
-    diagnostics = _lint_lf(endings.text, path, settings)
+    diagnostics = _lint_lf(endings.text, path, settings, cells)
     if endings.identity:
         return diagnostics
     return [
@@ -67,7 +71,9 @@ def lint_source(source: str, path: str, settings: LintSettings) -> list[Diagnost
     ]
 
 
-def _lint_lf(source: str, path: str, settings: LintSettings) -> list[Diagnostic]:
+def _lint_lf(
+    source: str, path: str, settings: LintSettings, cells: tuple[tuple[int, int], ...]
+) -> list[Diagnostic]:
     codes = settings.codes_for(path)
     active = [
         rule
@@ -90,7 +96,7 @@ def _lint_lf(source: str, path: str, settings: LintSettings) -> list[Diagnostic]
     if active:
         from mlint.walker import walk
 
-        context = FileContext(path, source, module)
+        context = FileContext(path, source, module, cells)
         rules = [
             rule(
                 context, _options(rule.code, tuple(sorted(settings.options_for(rule.code).items())))

@@ -24,6 +24,11 @@ _MAGIC_ASSIGN = re.compile(r"[A-Za-z_][\w.]*\s*=\s*[!%]")
 _HELP_SUFFIX = re.compile(r"[A-Za-z_][\w.\[\]'\"]*\?{1,2}")
 _PARSER_POSITION = re.compile(r"error at \d+:\d+: ")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# Line magics IPython also runs without the `%` (automagic) and common shell aliases.
+_AUTOMAGIC = re.compile(
+    r"(?:pip|conda|mamba|cd|ls|pwd|env|matplotlib|load_ext|reload_ext|autoreload|run|timeit"
+    r"|who|whos|mkdir|rmdir|cp|mv|rm|cat|clear|history|pinfo|pdb|store|sx|system)\s+\S"
+)
 
 
 class NotebookError(Exception):
@@ -109,7 +114,32 @@ def _is_magic(stripped: str) -> bool:
         stripped.startswith(_ESCAPES)
         or _MAGIC_ASSIGN.match(stripped) is not None
         or _HELP_SUFFIX.fullmatch(stripped.rstrip()) is not None
+        or _is_automagic(stripped)
     )
+
+
+def _is_automagic(stripped: str) -> bool:
+    """``pip install x``, ``cd data``: IPython runs a line magic named without its ``%``
+    (automagic, on by default) when the line is not Python on its own."""
+    match = _AUTOMAGIC.match(stripped)
+    if match is None:
+        return False
+    import ast
+
+    try:
+        ast.parse(stripped)
+    except SyntaxError:
+        return True
+    return False
+
+
+def _indented_cell(lines: Sequence[str]) -> bool:
+    """IPython dedents a cell whose first code line is indented; mlint skips such a cell
+    rather than report its indentation (columns must stay those of the notebook)."""
+    for line in lines:
+        if line.strip():
+            return line[:1] in (" ", "\t")
+    return False
 
 
 class _Scanner:
@@ -167,6 +197,8 @@ def mask_cell(text: str) -> tuple[str, tuple[Mask, ...], bool]:
         name = first[2:].split(maxsplit=1)[0] if len(first) > 2 else ""
         if name not in PYTHON_CELL_MAGICS:
             return text, (), False
+    if _indented_cell(lines):
+        return text, (), False
     scanner = _Scanner()
     masks: list[Mask] = []
     out: list[str] = []
@@ -223,6 +255,11 @@ class _Layout:
     @property
     def source(self) -> str:
         return "".join(cell.text for cell in self.cells)
+
+    @property
+    def cell_lines(self) -> tuple[tuple[int, int], ...]:
+        """``(first line, cell number)`` per cell, for rules (``FileContext.cells``)."""
+        return tuple(zip(self.first_lines, (cell.index for cell in self.cells), strict=True))
 
     def cell_at_line(self, line: int) -> int:
         import bisect
@@ -319,7 +356,7 @@ def _usable_fix(diag: Diagnostic, layout: _Layout) -> Fix | None:
 def _lint(layout: _Layout, path: str, lint: LintSettings) -> list[Diagnostic]:
     from mlint.engine import lint_source
 
-    return lint_source(layout.source, path, lint) if layout.cells else []
+    return lint_source(layout.source, path, lint, layout.cell_lines) if layout.cells else []
 
 
 def _apply(layout: _Layout, fixes: Sequence[Fix]) -> list[Cell]:

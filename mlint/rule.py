@@ -21,10 +21,20 @@ if TYPE_CHECKING:
 class FileContext:
     """What every rule may ask about the file being linted; expensive facts are lazy."""
 
-    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        module: cst.Module,
+        cells: tuple[tuple[int, int], ...] = (),
+    ) -> None:
         self.path = path
         self.source = source
         self.module = module
+        # For a notebook: ``(first line in the joined source, cell number)`` per code cell.
+        self.cells = cells
+        # The same, first lines only (1-based, ascending).
+        self.cell_lines = tuple(first for first, _ in cells)
         # Ancestors of the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self._spans: dict[cst.CSTNode, tuple[int, int]] | None = None
@@ -93,6 +103,34 @@ class FileContext:
         return CodeRange(
             CodePosition(first.line, first.column - 1), CodePosition(last.line, last.column - 1)
         )
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The 1-based line on which ``node`` starts in the linted source."""
+        return self.location(self.span(node)[0]).line
+
+    def cell_of(self, node: cst.CSTNode) -> int | None:
+        """The notebook cell number holding ``node``; ``None`` outside notebooks."""
+        if not self.cells:
+            return None
+        import bisect
+
+        index = bisect.bisect_right([first for first, _ in self.cells], self.line_of(node)) - 1
+        return self.cells[max(index, 0)][1]
+
+    def same_cell(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        """Whether both nodes sit in one notebook cell (always true outside notebooks)."""
+        return self.cell_of(first) == self.cell_of(second)
+
+    def line_label(self, node: cst.CSTNode) -> str:
+        """Where ``node`` starts, as a user reads it: ``line 12`` or, in a notebook, ``cell 3, line 4``."""
+        line = self.line_of(node)
+        if not self.cells:
+            return f"line {line}"
+        import bisect
+
+        index = max(bisect.bisect_right([first for first, _ in self.cells], line) - 1, 0)
+        first, cell = self.cells[index]
+        return f"cell {cell}, line {line - first + 1}"
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's source text exactly as written."""

@@ -353,3 +353,44 @@ async def test_one_disable_action_per_code_and_line(client: LanguageClient, tmp_
         "mlint (ML501): Call the module (unsafe)",
         "Disable ML501 for this line",
     ]
+
+
+# Transport: what clients send besides the happy path (a raw stdio client, no LSP library).
+
+
+def test_stdio_flag_and_configuration_notifications_are_accepted_quietly() -> None:
+    from tests.rawlsp import RawClient
+
+    client = RawClient("--stdio")  # vscode-languageclient appends it with TransportKind.stdio
+    client.initialize()
+    client.notify("workspace/didChangeConfiguration", {"settings": {"mlint": {}}})
+    assert client.request("shutdown", None) is None
+    client.notify("exit", None)
+    code, stderr = client.close()
+    assert code == 0
+    assert stderr == ""  # no "Ignoring notification for unknown method" warning
+
+
+@pytest.mark.parametrize(
+    ("garbage", "logged"),
+    [
+        (b"Content-Length: 99999999999999999999\r\n\r\n{}", "over the 128 MiB limit"),
+        (b"Content-Length: 2000000000\r\n\r\n{}", "over the 128 MiB limit"),
+        (b'Content-Length: abc\r\n\r\n{"jsonrpc": "2.0", "method": "x"}', "bad Content-Length"),
+        (b"Content-Length: -3\r\n\r\n{}\r\n", "bad Content-Length"),
+        (b'Content-Length: 10\r\n\r\n{"jsonrpc": "2.0", "method": "x"}', "not JSON"),
+    ],
+)
+def test_a_bad_content_length_is_skipped_and_the_server_keeps_serving(
+    garbage: bytes, logged: str
+) -> None:
+    from tests.rawlsp import RawClient
+
+    client = RawClient()
+    client.send_bytes(garbage)  # before `initialize`: the next message must still be answered
+    result = client.initialize()
+    assert result["serverInfo"]["name"] == "mlint"
+    code, stderr = client.close()
+    assert code == 0
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and logged in lines[0], stderr

@@ -230,3 +230,44 @@ def test_the_notebook_diff_shows_changed_cells_only() -> None:
     headers = [line for line in text.splitlines() if line.startswith("+++")]
     assert headers == ["+++ train.ipynb:cell 3", "+++ train.ipynb:cell 5", "+++ train.ipynb:cell 7"]
     assert "-out = net.forward(batch)  # ML501, fixed\n+out = net(batch)  # ML501, fixed\n" in text
+
+
+def _nb(*cells: str) -> str:
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "metadata": {}, "outputs": [], "source": c} for c in cells
+            ],
+            "metadata": {"language_info": {"name": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+    )
+
+
+def test_ipython_only_cells_are_not_syntax_errors(tmp_path: Path) -> None:
+    """Automagic lines (`pip install x`) and cells IPython dedents run fine in Jupyter."""
+    notebook = _nb(
+        "pip install -q transformers\ncd data\nimport torch\n",
+        "    cfg = dict(\n        lr=1e-3,\n    )\n    print(cfg)\n",
+        "time = 5\nprint(time)\n",
+    )
+    (tmp_path / "nb.ipynb").write_text(notebook, encoding="utf-8")
+    result = run_mlint(
+        "check", "--no-cache", "--isolated", "--select", "ML001", "nb.ipynb", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # A real syntax error in a cell is still reported, in that cell.
+    (tmp_path / "bad.ipynb").write_text(_nb("x = 1\n", "tensor([1, 2], grad_fn=<Add>)\n"))
+    bad = run_mlint(
+        "check",
+        "--no-cache",
+        "--isolated",
+        "--select",
+        "ML001",
+        "--output-format",
+        "concise",
+        "bad.ipynb",
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 1 and "bad.ipynb:cell 2:1:" in bad.stdout, bad.stdout

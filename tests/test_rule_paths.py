@@ -33,8 +33,9 @@ def _ml201_lines(path: str) -> list[int]:
 
 
 @pytest.mark.parametrize("path", ["tests/test_model.py", "pkg/model_test.py", "conftest.py"])
-def test_pytest_functions_are_inference_entries_only_when_they_call_eval(path: str) -> None:
-    assert _ml201_lines(path) == [13]
+def test_test_files_are_not_reported_even_when_they_call_eval(path: str) -> None:
+    # A test's forward on toy inputs: autograd costs nothing measurable (real-world round).
+    assert _ml201_lines(path) == []
 
 
 def test_outside_tests_both_test_functions_are_inference_entries() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
+from mlint.analysis.blocks import iter_nodes
 from mlint.analysis.imports import dotted_name
-from mlint.analysis.origin import import_edit, module_local_name
+from mlint.analysis.origin import import_edit, module_local_name, names_bound
 from mlint.rule import FileContext
 from mlint.types import Edit
 
@@ -89,11 +92,22 @@ _STATEFUL_WORDS = frozenset(
         "channel",
         "page",
         "browser",
+        "pipe",
+        "pipeline",
         "file",
         "f",
         "fp",
     }
 )
+
+
+_MODEL_RECEIVERS = frozenset({"pipe", "pipeline", "llm", "encoder", "embedder"})
+
+
+def model_receiver(receiver: str | None) -> bool:
+    """Whether a receiver's name says it is a model (`model`, `self.text_model`, `pipe`)."""
+    last = (receiver or "").rpartition(".")[2].lower()
+    return bool(last) and (last.endswith("model") or last.split("_")[-1] in _MODEL_RECEIVERS)
 
 
 def in_async_function(context: FileContext) -> bool:
@@ -120,23 +134,60 @@ def _receiver(call: cst.Call, context: FileContext) -> str | None:
     return receiver
 
 
+# Verbs that append to an ordered sink: `push_event`, `publish_message`, `emit`.
+_ORDERED_VERBS = frozenset({"push", "publish", "emit", "send", "append", "write", "put"})
+
+
 def _sequencing(call: cst.Call, context: FileContext) -> bool:
     """Whether awaiting ``call`` orders work on purpose (sleep, lock, queue, stream, lifecycle)."""
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _SEQUENCING_METHODS:
         return True
+    if isinstance(func, (cst.Attribute, cst.Name)):
+        verb = (func.attr if isinstance(func, cst.Attribute) else func).value.lstrip("_")
+        if verb.split("_")[0] in _ORDERED_VERBS:
+            return True
     if context.imports.qualified(func) in _SEQUENCING_CALLS:
         return True
     receiver = _receiver(call, context)
     return receiver is not None and _is_stateful(receiver)
 
 
-def _asyncio_name(context: FileContext) -> tuple[str, list[Edit]]:
-    """The local name of ``asyncio`` and the edit importing it when the file does not."""
+def _asyncio_name(context: FileContext) -> tuple[str, list[Edit]] | None:
+    """The local name of ``asyncio`` and the edit importing it when the file does not.
+
+    ``None`` when that name is bound to something else anywhere in the file (a variable,
+    a parameter, another import): an inserted ``asyncio.`` would not reach the module.
+    """
     local = module_local_name(context.imports, "asyncio")
+    name = local or "asyncio"
+    if _rebinds_name(context, name):
+        return None
     if local is not None:
         return local, []
     return "asyncio", [import_edit(context, "import asyncio")]
+
+
+def _rebinds_name(context: FileContext, name: str) -> bool:
+    """Whether ``name`` is bound other than by ``import asyncio`` anywhere in the file."""
+    if context.imports.names.get(name, "asyncio") != "asyncio":
+        return True
+    for node in iter_nodes(context.module, into_scopes=True):
+        bound: frozenset[str] = frozenset()
+        if isinstance(node, (cst.Param, cst.FunctionDef, cst.ClassDef)):
+            bound = frozenset({node.name.value})
+        elif isinstance(
+            node,
+            (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr),
+        ):
+            bound = names_bound(node.target)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            bound = names_bound(cast(cst.BaseExpression, node.asname.name))
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            bound = names_bound(cast(cst.BaseExpression, node.name.name))
+        if name in bound:
+            return True
+    return False
 
 
 def _whole_lines(context: FileContext, node: cst.CSTNode) -> Edit:

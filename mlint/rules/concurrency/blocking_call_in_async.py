@@ -6,7 +6,7 @@ import libcst as cst
 
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
-from mlint.rules.concurrency._shared import _asyncio_name, in_async_function
+from mlint.rules.concurrency._shared import _asyncio_name, in_async_function, model_receiver
 from mlint.types import Applicability, FixAvailability
 
 _BLOCKING_CALLS = frozenset(
@@ -24,8 +24,6 @@ _BLOCKING_CALLS = frozenset(
 
 # Modules whose conventional alias counts even without an import (`torch`, `pd`).
 _CONVENTIONAL_OK = frozenset({"torch", "pandas"})
-
-_MODEL_RECEIVERS = frozenset({"pipe", "pipeline", "llm", "encoder", "embedder"})
 
 
 @register
@@ -81,8 +79,9 @@ class BlockingCallInAsync(Rule):
             return
         if blocking == "time.sleep":
             fix = None
-            if isinstance(parent, cst.Expr):
-                aio, imports = _asyncio_name(ctx)
+            asyncio_name = _asyncio_name(ctx)
+            if isinstance(parent, cst.Expr) and asyncio_name is not None:
+                aio, imports = asyncio_name
                 fix = self.make_fix(
                     [ctx.replace(node.func, f"await {aio}.sleep"), *imports],
                     Applicability.UNSAFE,
@@ -109,9 +108,7 @@ class BlockingCallInAsync(Rule):
                 return self.context.code(func)
             if method in ("generate", "encode"):
                 receiver = dotted_name(func.value)
-                last = (receiver or "").rpartition(".")[2].lower()
-                words = last.split("_")
-                if last.endswith("model") or words[-1] in _MODEL_RECEIVERS:
+                if model_receiver(receiver):
                     return f"{receiver}.{method}"
         resolved = self.context.imports.resolve(func)
         if resolved is None:

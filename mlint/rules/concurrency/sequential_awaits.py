@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
 
+from mlint.analysis.callgraph import FunctionIndex, has_await
 from mlint.analysis.origin import names_read
-from mlint.rule import Rule, register
+from mlint.rule import FileContext, Rule, register
 from mlint.rules.concurrency._shared import (
     _asyncio_name,
     _receiver,
@@ -27,6 +30,10 @@ class _AwaitedAssignment:
     call: cst.Call
     reads: frozenset[str]
     receiver: str | None
+
+
+def _used_after(name: str, rest: Sequence[cst.BaseStatement]) -> bool:
+    return any(name in names_read(statement) for statement in rest)
 
 
 @register
@@ -58,8 +65,10 @@ class SequentialAwaits(Rule):
     A run ends at a call that reads a name bound by an earlier await, at a second call on
     the same receiver, at a stateful receiver (a session, a connection, a cursor, a lock, a
     queue, a stream) and at awaits that order work on purpose (`asyncio.sleep`, `close`,
-    `commit`, ...). Awaits whose result is not assigned are never reported: they are run
-    for their side effects, whose order matters. The fix is unsafe: the calls overlap, and
+    `commit`, ...). Awaits whose result is not assigned, or assigned but never read, are
+    never reported: they are run for their side effects (a refresh before a listing), whose
+    order matters. Coroutines of the same file that never `await` are not reported either:
+    they do no I/O, so gathering them changes nothing. The fix is unsafe: the calls overlap, and
     their side effects may depend on each other in ways the code does not show.
 
     ## Pattern
@@ -73,12 +82,18 @@ class SequentialAwaits(Rule):
     triggers = ("async def",)
     pattern = "mlint.patterns.concurrency.gather_bounded"
 
+    def __init__(self, context: FileContext, options: Any = None) -> None:
+        super().__init__(context, options)
+        self._index: FunctionIndex | None = None
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         if not in_async_function(self.context):
             return
         run: list[_AwaitedAssignment] = []
-        for statement in node.body:
+        for index, statement in enumerate(node.body):
             item = self._candidate(statement)
+            if item is not None and not _used_after(item.target, node.body[index + 1 :]):
+                item = None  # awaited for its side effect: what follows may depend on it
             if item is None or self._conflicts(run, item):
                 self._flush(run)
                 run = [item] if item is not None else []
@@ -99,7 +114,7 @@ class SequentialAwaits(Rule):
         ):
             return None
         call = assign.value.expression
-        if _sequencing(call, self.context):
+        if _sequencing(call, self.context) or self._never_suspends(call):
             return None
         if any(isinstance(n, cst.Await) for n in _descendants(call)):
             return None
@@ -108,6 +123,15 @@ class SequentialAwaits(Rule):
         return _AwaitedAssignment(
             statement, assign, target.value, call, names_read(call), _receiver(call, self.context)
         )
+
+    def _never_suspends(self, call: cst.Call) -> bool:
+        """A coroutine of this file with no ``await``: there is nothing to overlap."""
+        if self._index is None:
+            self._index = FunctionIndex.of(self.context.module)
+        function = self.context.enclosing(cst.FunctionDef)
+        caller = function if isinstance(function, cst.FunctionDef) else None
+        target = self._index.callee(call, caller)
+        return target is not None and target.asynchronous is not None and not has_await(target)
 
     @staticmethod
     def _conflicts(run: list[_AwaitedAssignment], item: _AwaitedAssignment) -> bool:
@@ -138,7 +162,10 @@ class SequentialAwaits(Rule):
                 return None  # deleting the line would drop the comment
             if index and item.line.leading_lines:
                 return None
-        aio, imports = _asyncio_name(ctx)
+        asyncio_name = _asyncio_name(ctx)
+        if asyncio_name is None:
+            return None
+        aio, imports = asyncio_name
         targets = ", ".join(item.target for item in run)
         calls = ", ".join(ctx.code(item.call) for item in run)
         edits = [ctx.replace(run[0].assign, f"{targets} = await {aio}.gather({calls})")]

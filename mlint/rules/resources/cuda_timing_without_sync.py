@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import libcst as cst
 
-from mlint.analysis.blocks import iter_calls, method_call, small_statements, statement_blocks
+from mlint.analysis.blocks import (
+    iter_calls,
+    iter_nodes,
+    method_call,
+    small_statements,
+    statement_blocks,
+)
+from mlint.analysis.callgraph import FunctionIndex
 from mlint.analysis.imports import dotted_name
 from mlint.analysis.modules import local_module_names
-from mlint.rule import Rule, register
+from mlint.rule import FileContext, Rule, register
 from mlint.rules.resources._shared import _enclosing_class, _proven_modules
 
 _CLOCKS = frozenset(
@@ -48,6 +56,9 @@ _TORCH_HOST_PREFIXES = (
     "torch.is_",
     "torch.profiler.",
     "torch.autograd.profiler.",
+    "torch.optim.",
+    "torch.multiprocessing.",
+    "torch.random.",
 )
 
 _TORCH_HOST_CALLS = frozenset(
@@ -99,6 +110,41 @@ class _GpuFacts:
     """Per-function facts ML204 needs to call something GPU work."""
 
     modules: frozenset[str]
+    body: cst.CSTNode
+    context: FileContext
+    _host: frozenset[str] | None = None
+
+    @property
+    def host_tensors(self) -> frozenset[str]:
+        if self._host is None:
+            self._host = _host_tensors(self.body, self.context)
+        return self._host
+
+
+def _host_tensors(body: cst.CSTNode, ctx: FileContext) -> frozenset[str]:
+    """Names only ever assigned a tensor made on the host (a factory without ``device=``)."""
+    host: set[str] = set()
+    other: set[str] = set()
+    for node in iter_nodes(body):
+        if not isinstance(node, cst.Assign):
+            continue
+        for target in node.targets:
+            if not isinstance(target.target, cst.Name):
+                continue
+            name = target.target.value
+            value = node.value
+            resolved = ctx.imports.resolve(value.func) if isinstance(value, cst.Call) else None
+            if (
+                isinstance(value, cst.Call)
+                and resolved is not None
+                and resolved.name.startswith("torch.")
+                and resolved.name.rpartition(".")[2] in _TORCH_FACTORIES
+                and not any(a.keyword and a.keyword.value == "device" for a in value.args)
+            ):
+                host.add(name)
+            else:
+                other.add(name)
+    return frozenset(host - other)
 
 
 @register
@@ -117,7 +163,16 @@ class CudaTimingWithoutSync(Rule):
     shows up in whatever line syncs next.
 
     Only GPU work written between the two reads counts; a call of another function
-    there is not assumed to use the GPU.
+    there is not assumed to use the GPU, and one of this file that waits for a result
+    (`loss.item()`, `.tolist()`) is a synchronization point. Not GPU work: seeding,
+    building optimizers, modules and losses, `torch.compile`, `torch.multiprocessing.spawn`,
+    and operations on tensors made on the host. Two reads in different notebook cells are
+    not paired.
+
+    This rule is opt-in: select it with `--select ML204`; on real application code most
+    timed sections were host work, deliberate CPU runs or long runs already synchronised
+    by `.item()`, so most findings were wrong or not worth changing. Enable it for
+    benchmark code.
 
     ## Example
     ```python
@@ -144,19 +199,24 @@ class CudaTimingWithoutSync(Rule):
 
     code = "ML204"
     name = "cuda-timing-without-sync"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Wall-clock timing of GPU work without `torch.cuda.synchronize()`"
     triggers = ("perf_counter", "time()", "monotonic", "default_timer")
     pattern = "mlint.patterns.resources.cuda_timer"
+    default: ClassVar[bool] = False
+
+    def __init__(self, context: FileContext, options: Any = None) -> None:
+        super().__init__(context, options)
+        self._index: FunctionIndex | None = None
+        self._enabled = False
 
     def visit_Module(self, node: cst.Module) -> None:
         source = self.context.source
         self._enabled = "cuda" in source or "device" in source
         if self._enabled:
+            ctx = self.context
             self._check(
                 node,
-                _GpuFacts(local_module_names(node, self.context.imports, self.context.classes)),
+                _GpuFacts(local_module_names(node, ctx.imports, ctx.classes), node, ctx),
             )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -170,7 +230,7 @@ class CudaTimingWithoutSync(Rule):
             for called in (method_call(call),)
             if called is not None and called[1] in ("eval", "cuda", "to")
         }
-        self._check(node.body, _GpuFacts(modules | receivers))
+        self._check(node.body, _GpuFacts(modules | receivers, node.body, ctx))
 
     def _clock(self, node: cst.CSTNode) -> cst.Call | None:
         """The first clock read in ``node`` (outside nested scopes)."""
@@ -192,7 +252,7 @@ class CudaTimingWithoutSync(Rule):
                     read = self._clock(small)
                     if read is None:
                         continue
-                    if start is not None:
+                    if start is not None and self.context.same_cell(start[2], read):
                         between: list[cst.CSTNode] = list(block[start[0] + 1 : index])
                         between.extend(small_statements(statement)[:small_index])
                         if self._gpu_work_unsynced(between, facts):
@@ -202,17 +262,38 @@ class CudaTimingWithoutSync(Rule):
                                 "CUDA kernels may still run: call `torch.cuda.synchronize()` "
                                 "before it",
                             )
-                    start = (index, small_index)
+                    start = (index, small_index, read)
 
     def _gpu_work_unsynced(self, nodes: Sequence[cst.CSTNode], facts: _GpuFacts) -> bool:
         gpu = False
         for node in nodes:
             for call in iter_calls(node):
+                if self._syncs_inside(call):
+                    return False
                 kind = self._kind(call, facts)
                 if kind == "sync":
                     return False
                 gpu = gpu or kind == "gpu"
         return gpu
+
+    def _syncs_inside(self, call: cst.Call) -> bool:
+        """A call of a function of this file that waits for the device (``loss.item()``)."""
+        if self._index is None:
+            self._index = FunctionIndex.of(self.context.module)
+        function = self.context.enclosing(cst.FunctionDef)
+        target = self._index.callee(
+            call, function if isinstance(function, cst.FunctionDef) else None
+        )
+        if target is None:
+            return False
+        for inner in iter_nodes(target.body):
+            if (
+                isinstance(inner, cst.Call)
+                and isinstance(inner.func, cst.Attribute)
+                and inner.func.attr.value in _SYNC_METHODS
+            ):
+                return True
+        return False
 
     def _kind(self, call: cst.Call, facts: _GpuFacts) -> str | None:
         ctx = self.context
@@ -241,6 +322,12 @@ class CudaTimingWithoutSync(Rule):
             return None
         if name in _TORCH_HOST_CALLS or name.startswith(_TORCH_HOST_PREFIXES):
             return None
+        head, _, last = name.rpartition(".")
+        if head == "torch.nn" and last[:1].isupper():
+            return None  # building a module or a loss launches no kernel
+        tensors = [dotted_name(a.value) for a in call.args]
+        if tensors and all(t is not None and t in facts.host_tensors for t in tensors):
+            return None  # an operation on host tensors runs on the CPU
         if name.rpartition(".")[2] in _TORCH_FACTORIES:
             factory_device = next(
                 (a.value for a in call.args if a.keyword and a.keyword.value == "device"), None

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
+from mlint.analysis.blocks import iter_nodes
+from mlint.analysis.origin import statement_bindings
 from mlint.rule import Rule, register
 
 _EMPTY_CACHE = "torch.cuda.empty_cache"
+
+
+def _phase_loop(loop: cst.For | cst.While, call: cst.Call) -> bool:
+    """Whether each iteration is a whole phase: it runs an inner loop (a fold's training, an
+    epoch's batches) or drops an object it built (``model = ...; del model``)."""
+    bound = statement_bindings(loop.body)
+    for node in iter_nodes(loop.body):
+        if isinstance(node, (cst.For, cst.While)) and not any(
+            inner is call for inner in iter_nodes(node)
+        ):
+            return True
+        if isinstance(node, cst.Del):
+            targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
+            names = [e.value for e in targets] if targets else [node.target]
+            if any(isinstance(n, cst.Name) and n.value in bound for n in names):
+                return True
+    return False
 
 
 @register
@@ -22,7 +43,14 @@ class EmptyCacheInLoop(Rule):
     needs the memory.
 
     Not reported: calls in an `except` block (recovering from an out-of-memory error
-    and retrying is a legitimate use) and calls in a function defined inside a loop.
+    and retrying is a legitimate use), calls in a function defined inside a loop, and
+    releases at a phase boundary: an iteration that runs a whole inner loop (a
+    cross-validation fold, an epoch) or deletes an object it built (`model = ...; ...;
+    del model`, one ensemble member, model size or batch-size trial per iteration).
+
+    This rule is opt-in: select it with `--select ML205`; on real application code most
+    releases in loops were once per epoch or per validation, cheap enough not to be worth
+    changing.
 
     ## Example
     ```python
@@ -50,13 +78,12 @@ class EmptyCacheInLoop(Rule):
 
     code = "ML205"
     name = "empty-cache-in-loop"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = (
         "`torch.cuda.empty_cache()` in a loop slows every iteration: call it once after the loop"
     )
     triggers = ("empty_cache",)
     pattern = "mlint.patterns.resources.cuda_memory_scope"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context
@@ -67,6 +94,7 @@ class EmptyCacheInLoop(Rule):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ExceptHandler)):
                 return
             if isinstance(ancestor, (cst.For, cst.While)) and child is ancestor.body:
-                self.report(node)
+                if not _phase_loop(ancestor, node):
+                    self.report(node)
                 return
             child = ancestor

@@ -22,6 +22,14 @@ _DETECT_ANOMALY = frozenset(
 )
 
 _GLOBAL_TOGGLES = SET_GRAD_ENABLED | _DETECT_ANOMALY
+_IS_GRAD_ENABLED = frozenset(
+    {
+        "torch.is_grad_enabled",
+        "torch.autograd.is_grad_enabled",
+        "torch.is_anomaly_enabled",
+        "torch.autograd.is_anomaly_enabled",
+    }
+)
 
 
 def _toggle_name(
@@ -53,6 +61,19 @@ def _restores_in_finally(body: cst.CSTNode, ctx: FileContext, family: frozenset[
     return False
 
 
+def _saved_grad_modes(ctx: FileContext) -> frozenset[str]:
+    """Names and attributes that hold a saved grad mode: ``prev = torch.is_grad_enabled()``."""
+    saved: set[str] = set()
+    for node in iter_nodes(ctx.module, into_scopes=True):
+        if (
+            isinstance(node, cst.Assign)
+            and isinstance(node.value, cst.Call)
+            and ctx.imports.qualified(node.value.func) in _IS_GRAD_ENABLED
+        ):
+            saved.update(ctx.render(t.target) for t in node.targets)
+    return frozenset(saved)
+
+
 @register
 class GlobalGradMode(Rule):
     """## What it does
@@ -65,8 +86,10 @@ class GlobalGradMode(Rule):
     pays for anomaly detection. Both are context managers; a `with` block limits them to
     the code that needs them and restores the previous setting, also on an exception.
 
-    Not reported: the `with` form, a toggle that the same block later switches back
-    (ML203 reports that pair), code that restores the setting in a `finally`, and
+    Not reported: the `with` form, a toggle that the same block switches back later or
+    that switches back an earlier one (ML203 reports that pair), a restore of a saved mode
+    (`prev = torch.is_grad_enabled()` … `torch.set_grad_enabled(prev)`), code that
+    restores the setting in a `finally`, and
     `__enter__`/`__exit__` methods (which implement a context manager).
 
     ## Example
@@ -99,6 +122,10 @@ class GlobalGradMode(Rule):
     triggers = ("set_grad_enabled", "set_detect_anomaly")
     pattern = "mlint.patterns.resources.grad_mode"
 
+    def __init__(self, context: FileContext, options: object = None) -> None:
+        super().__init__(context, options)
+        self._saved: frozenset[str] | None = None
+
     def visit_Module(self, node: cst.Module) -> None:
         self._check(node, None)
 
@@ -116,12 +143,24 @@ class GlobalGradMode(Rule):
                 family = _DETECT_ANOMALY if toggle in _DETECT_ANOMALY else SET_GRAD_ENABLED
                 if _sets_default(statement, family):
                     continue  # back to the default: a restore, not a switch
+                if self._restores_saved(statement):
+                    continue  # `set_grad_enabled(prev)` with `prev = is_grad_enabled()`
+                if any(_toggle_name(s, ctx, family) for s in block[:index]):
+                    continue  # the undo half of a switch made above: ML203's pair
                 rest = block[index + 1 :]
                 if any(_toggle_name(s, ctx, family) for s in rest):
                     continue  # switched back by hand: ML203
                 if _restores_in_finally(body, ctx, family):
                     continue
                 self._report(statement, rest, function)
+
+    def _restores_saved(self, statement: cst.BaseStatement) -> bool:
+        call = bare_call(statement)
+        if call is None or len(call.args) != 1:
+            return False
+        if self._saved is None:
+            self._saved = _saved_grad_modes(self.context)
+        return self.context.render(call.args[0].value) in self._saved
 
     def _report(
         self,

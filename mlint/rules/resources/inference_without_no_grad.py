@@ -12,6 +12,7 @@ from mlint.analysis.blocks import (
     SET_GRAD_ENABLED,
     decorator_grad_mode,
     grad_mode_at,
+    iter_nodes,
     method_call,
 )
 from mlint.analysis.imports import dotted_name
@@ -60,9 +61,20 @@ def _is_test_file(path: str) -> bool:
     return (
         name.startswith("test_")
         or name.endswith("_test.py")
+        or name in ("tests.py", "test.py")
         or name == "conftest.py"
         or any(part in ("tests", "test") for part in pure.parts[:-1])
     )
+
+
+def _repeated(call: cst.Call, function: cst.FunctionDef) -> bool:
+    """Whether ``call`` sits in a loop or comprehension of ``function``."""
+    for node in iter_nodes(function.body):
+        if isinstance(
+            node, (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+        ) and any(inner is call for inner in iter_nodes(node)):
+            return True
+    return False
 
 
 def _torch_name(ctx: FileContext) -> str | None:
@@ -106,8 +118,9 @@ class InferenceWithoutNoGrad(Rule):
     `.eval()` the function calls. Functions that compute gradients (`.backward()`,
     `.step()`, `.grad`, `requires_grad`, `torch.enable_grad`, `torch.autograd.*`) are
     skipped, as are Lightning's `validation_step`/`test_step`/`predict_step` (the trainer
-    already disables gradients) and, in test files, functions that do not call `.eval()`
-    (pytest's `test_*` are not inference entry points). A `predict*` method of a class
+    already disables gradients), test files (a forward on toy inputs costs nothing
+    measurable), and, in notebooks, a model call outside any loop (a
+    helper run on one or two inputs). A `predict*` method of a class
     with `forward` (or of an `nn.Module`) is a head inside the forward graph, so only its
     `.eval()` makes it an entry; a function that this file calls only from code that
     already runs with gradients off (`self.encode_prompt(...)` inside a `@torch.no_grad()`
@@ -139,8 +152,6 @@ class InferenceWithoutNoGrad(Rule):
 
     code = "ML201"
     name = "inference-without-no-grad"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Inference runs with autograd on: use `torch.no_grad()` or `torch.inference_mode()`"
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("eval(", "def predict", "def infer", "def eval", "def valid", "def test")
@@ -149,8 +160,11 @@ class InferenceWithoutNoGrad(Rule):
     def __init__(self, context: FileContext, options: object = None) -> None:
         super().__init__(context, options)
         self._scopes: list[_Scope] = []
-        # Callee name -> for each call site in the file, whether it runs with grad off.
-        self._call_sites: dict[str, list[bool]] = {}
+        # Callee name -> for each call site in the file: whether it runs with grad off, and
+        # the name of the function it is written in.
+        self._call_sites: dict[str, list[tuple[bool, str | None]]] = {}
+        # Receivers of `.freeze()` (LightningModule: every parameter stops requiring grad).
+        self._frozen: set[str] = set()
         self._pending: list[tuple[cst.FunctionDef, cst.Call, str]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -165,12 +179,15 @@ class InferenceWithoutNoGrad(Rule):
         mode = grad_mode_at(ctx.ancestors, ctx.imports)
         func = node.func
         target = func.attr if isinstance(func, cst.Attribute) else func
+        caller = self._scopes[-1].node.name.value if self._scopes else None
         if isinstance(target, cst.Name):
-            self._call_sites.setdefault(target.value, []).append(mode is False)
+            self._call_sites.setdefault(target.value, []).append((mode is False, caller))
+        called = method_call(node)
+        if called is not None and called[1] == "freeze" and not node.args:
+            self._frozen.add(called[0])
         if not self._scopes:
             return
         scope = self._scopes[-1]
-        called = method_call(node)
         if called is not None and (
             (called[1] == "eval" and not node.args)
             or (called[1] == "train" and len(node.args) == 1 and _is_false(node.args[0].value))
@@ -200,21 +217,38 @@ class InferenceWithoutNoGrad(Rule):
         ):
             return
         ctx = self.context
+        if _is_test_file(ctx.path):
+            return  # a test's forward on toy inputs: autograd costs nothing measurable
         cls = _enclosing_class(ctx.ancestors)
         if not scope.eval_receivers and not self._named_entry(node, cls):
             return
         proven = _proven_modules(ctx, node, cls) | scope.eval_receivers
         for call, callee in scope.unguarded:
+            if ctx.cells and not _repeated(call, node):
+                continue  # a notebook helper run once or twice: negligible cost
             if callee in proven:
                 self._pending.append((node, call, callee))
                 return
 
     def leave_Module(self, node: cst.Module) -> None:
         for function, call, callee in self._pending:
-            sites = self._call_sites.get(function.name.value, [])
-            if sites and all(sites):
-                continue  # a helper that this file only calls with grad off
+            if self._grad_off_callers(function.name.value, 3):
+                continue  # a helper that this file only reaches with grad off
+            if callee in self._frozen:
+                continue  # `model.freeze()`: no parameter requires grad
             self._report(function, call, callee)
+
+    def _grad_off_callers(self, name: str, depth: int) -> bool:
+        """Whether every call of ``name`` in this file runs with grad off, directly or
+        through callers (up to ``depth`` calls up) that all do."""
+        sites = self._call_sites.get(name, [])
+        if not sites or depth == 0:
+            return False
+        return all(
+            off
+            or (caller is not None and caller != name and self._grad_off_callers(caller, depth - 1))
+            for off, caller in sites
+        )
 
     def _named_entry(self, function: cst.FunctionDef, cls: cst.ClassDef | None) -> bool:
         """An inference entry by name: not in a test file, not a method of a module.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
@@ -33,11 +35,34 @@ class _Toggle:
 
 
 _TOGGLE_HELP = {
-    "mode": "use `with eval_mode({target}):` (`mlint.patterns.resources.eval_mode`)",
-    "grad": "use `with torch.set_grad_enabled(...):`",
+    "mode": (
+        "put the undo in `try:` … `finally:` (or write a small context manager; "
+        "`mlint.patterns.resources.eval_mode` is one to read)"
+    ),
+    "grad": "use `with torch.set_grad_enabled(...):` (or `with torch.no_grad():`)",
     "backends": "set it in a `try`/`finally` (or a context manager) that restores the old value",
     "profiler": "use `with {target}:` (profilers are context managers)",
 }
+
+
+def _rebinds(statements: Sequence[cst.BaseStatement], key: tuple[str, ...]) -> bool:
+    """Whether ``statements`` rebind the toggled receiver's root name (another object then)."""
+    root = key[1].split(".")[0] if key[0] == "mode" else "self"
+    if root == "self":
+        return False
+    for statement in statements:
+        for node in iter_nodes(statement):
+            target: cst.BaseExpression | None = None
+            if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For)):
+                target = node.target
+            elif isinstance(node, cst.WithItem) and node.asname is not None:
+                target = node.asname.name
+            if target is None:
+                continue
+            names = [target] if isinstance(target, cst.Name) else list(iter_nodes(target))
+            if any(isinstance(n, cst.Name) and n.value == root for n in names):
+                return True
+    return False
 
 
 @register
@@ -54,8 +79,15 @@ class StateToggleWithoutRestore(Rule):
     mode, autograd stays off or the profiler keeps running, and the next step is silently
     wrong. A context manager restores the state on every path.
 
-    Not reported: a change and its undo with nothing between them, and undo code in a
-    `finally`.
+    Not reported: a change and its undo with nothing between them, undo code in a
+    `finally`, pairs in top-level script code (an exception ends the script), pairs in two
+    notebook cells (no `try` can span cells), and pairs whose receiver is rebound between
+    them (`model = load(...)`: another object).
+
+    This rule is opt-in: select it with `--select ML203`; on real application code
+    (training scripts, notebooks, trainer callbacks) an exception ends the run, so most of
+    its findings were technically right but not worth changing. Enable it for libraries and
+    long-running services, where a caller may catch the exception and carry on.
 
     ## Example
     ```python
@@ -84,16 +116,12 @@ class StateToggleWithoutRestore(Rule):
     `mlint.patterns.resources.train_mode`
     """
 
+    default: ClassVar[bool] = False
     code = "ML203"
     name = "state-toggle-without-restore"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "State changed and restored by hand without `try`/`finally`: use a context manager"
     triggers = (".eval()", ".train(", "set_grad_enabled", "torch.backends", "cudnn.", ".start()")
     pattern = "mlint.patterns.resources.train_mode"
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._check(node, None)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._check(node.body, node)
@@ -109,7 +137,12 @@ class StateToggleWithoutRestore(Rule):
                     later = toggles[later_index]
                     if later is None or later.key != first.key:
                         continue
-                    if later.value != first.value and later_index > index + 1:
+                    if (
+                        later.value != first.value
+                        and later_index > index + 1
+                        and self.context.same_cell(first.node, later.node)
+                        and not _rebinds(block[index + 1 : later_index], first.key)
+                    ):
                         self._report(first, later)
                     break
 
@@ -166,11 +199,10 @@ class StateToggleWithoutRestore(Rule):
 
     def _report(self, first: _Toggle, later: _Toggle) -> None:
         ctx = self.context
-        line = ctx.code_range(later.node).start.line
         kind = first.key[0]
         help_text = _TOGGLE_HELP[kind].format(target=first.describe)
         self.report(
             first.node,
-            f"`{ctx.code(first.node)}` is undone by `{ctx.code(later.node)}` on line {line} "
+            f"`{ctx.code(first.node)}` is undone by `{ctx.code(later.node)}` on {ctx.line_label(later.node)} "
             f"but not in a `finally`: an exception leaks the state; {help_text}",
         )

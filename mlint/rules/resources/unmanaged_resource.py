@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import libcst as cst
 
@@ -126,6 +127,11 @@ class UnmanagedResource(Rule):
     rebound: ownership has moved. Module-level code is not checked (an exception there
     ends the program).
 
+    This rule is opt-in: select it with `--select ML207`; on real application code
+    (notebooks, one-off scripts) the resource was almost always closed explicitly, so it
+    leaked only when an exception ended the run anyway: technically right, not worth
+    changing. Enable it for libraries and long-running services.
+
     ## Example
     ```python
     def load(path):
@@ -169,6 +175,7 @@ class UnmanagedResource(Rule):
         "load(",
     )
     pattern = "mlint.patterns.resources.managed"
+    default: ClassVar[bool] = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for block in statement_blocks(node.body):
