@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +232,9 @@ class Cache:
                         return None
                 entry[0] = self._trusted_stamp(info)
                 self.dirty = True
-            return [decode(d) for d in diagnostics]
+            # Entries are keyed by absolute path; a hit is reported under the path this run
+            # was given (`cd pkg && mlint check` must not print the root run's `pkg/m.py`).
+            return [replace(decode(d), path=path) for d in diagnostics]
         except (OSError, KeyError, TypeError, ValueError, AttributeError):
             return None  # a file gone, or an entry of the wrong shape: lint again
 
