@@ -72,7 +72,8 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 class FileConfig(BaseModel):
     """The ``[tool.mlint]`` table (or a whole ``mlint.toml``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # strict: a TOML string is not a bool (`unsafe-fixes = "yes"` is an error, not True).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
     select: list[str] | None = None
     extend_select: list[str] = Field(default_factory=list, alias="extend-select")

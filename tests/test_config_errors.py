@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import invoke, spawn, unprivileged
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_mlint
 
 BAD = ROOT / "fixtures" / "ML501" / "bad.py"
 
@@ -72,3 +72,12 @@ def test_an_empty_selector_is_an_error_not_all(tmp_path: Path, selector: str) ->
     result = invoke("check", "--no-cache", "bad.py", cwd=tmp_path)
     assert result.returncode == 2
     assert 'empty rule selector `""`' in _error_line(result.stderr)
+
+
+def test_a_value_of_the_wrong_type_is_an_error_not_coerced(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.mlint]\nunsafe-fixes = "yes"\n')
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = run_mlint("check", "--no-cache", "a.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "invalid value for `unsafe-fixes`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
