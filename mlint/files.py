@@ -150,6 +150,11 @@ def discover(
                 seen_files.add(raw)
                 yield raw
             continue
+        # A directory named on the command line is linted even when .gitignore ignores it
+        # (as ruff does); the .gitignore files inside it still apply.
+        walk_ignore = gitignore
+        if respect_gitignore and not force_exclude and _ignored_with_parents(path, gitignore):
+            walk_ignore = _GitIgnore()
         stack = [path]
         while stack:
             directory = stack.pop()
@@ -159,13 +164,18 @@ def discover(
                 yield DiscoveryWarning(str(directory), exc.strerror or "cannot read directory")
                 continue
             key = (info.st_dev, info.st_ino)
+            resolved_dir = directory.resolve()
             if key in seen_dirs:
-                yield DiscoveryWarning(str(directory), "directory loop (symlink cycle) skipped")
+                # Reached again through a link: a cycle only when it leads back above itself;
+                # a link to a sibling folder (a venv's `lib64`) was simply linted already.
+                if directory.is_symlink() and directory.absolute().parent.resolve().is_relative_to(
+                    resolved_dir
+                ):
+                    yield DiscoveryWarning(str(directory), "directory loop (symlink cycle) skipped")
                 continue
             seen_dirs.add(key)
-            resolved_dir = directory.resolve()
             if respect_gitignore:
-                gitignore.load(resolved_dir)
+                walk_ignore.load(resolved_dir)
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
             except OSError as exc:
@@ -182,9 +192,11 @@ def discover(
                     continue
                 if excludes.entry(absolute):
                     continue
-                if respect_gitignore and gitignore.ignored(absolute, is_dir):
+                if respect_gitignore and walk_ignore.ignored(absolute, is_dir):
                     continue
                 if is_dir:
+                    if (absolute / "pyvenv.cfg").is_file():
+                        continue  # a virtual environment, whatever its name
                     subdirs.append(child)
                 elif entry.name.endswith(tuple(suffixes)) and _is_regular(entry):
                     file_path = os.path.normpath(entry.path)
@@ -192,6 +204,12 @@ def discover(
                         seen_files.add(file_path)
                         yield file_path
             stack.extend(reversed(subdirs))
+
+
+def _ignored_with_parents(path: Path, gitignore: _GitIgnore) -> bool:
+    """Whether ``path`` (a directory) or one of its parents is git-ignored."""
+    resolved = path.resolve()
+    return any(gitignore.ignored(directory, True) for directory in (resolved, *resolved.parents))
 
 
 def _is_regular(entry: os.DirEntry[str]) -> bool:
