@@ -161,7 +161,7 @@ class HyperparameterDict(Rule):
         ctx = self.context
         function = ctx.enclosing(cst.FunctionDef)
         scope: cst.CSTNode = function if isinstance(function, cst.FunctionDef) else ctx.module
-        uses = [u for u in _name_uses(scope, name) if u.name is not target]
+        uses = [u for u in _name_uses(self.context, scope, name) if u.name is not target]
         if len(uses) == 1 and self._handed_over(uses[0]):
             return
         self.report(
@@ -211,7 +211,14 @@ class HyperparameterDict(Rule):
                 return None
             assert isinstance(use.parent, cst.Subscript)
             reads.append((use.parent, read))
-        if sum(1 for u in _name_uses(scope, name) if isinstance(u.parent, cst.AssignTarget)) != 1:
+        if (
+            sum(
+                1
+                for u in _name_uses(self.context, scope, name)
+                if isinstance(u.parent, cst.AssignTarget)
+            )
+            != 1
+        ):
             return None  # rebound somewhere: the uses may not all see this dict
         class_name = _class_name(name)
         if re.search(rf"\b{class_name}\b", ctx.source):

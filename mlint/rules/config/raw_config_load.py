@@ -78,7 +78,7 @@ class RawConfigLoad(Rule):
         function = ctx.enclosing(cst.FunctionDef)
         scope: cst.CSTNode = function if isinstance(function, cst.FunctionDef) else ctx.module
         keys_read: list[str] = []
-        for use in _name_uses(scope, name):
+        for use in _name_uses(self.context, scope, name):
             if self._validates(use):
                 return
             key = _literal_key_read(use)

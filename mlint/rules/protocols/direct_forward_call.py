@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mlint.analysis.imports import dotted_name
-from mlint.analysis.modules import init_module_attributes, local_module_names, walk_statements
+from mlint.analysis.modules import file_module_attributes, file_module_names, walk_statements
 from mlint.rule import Rule, register
 from mlint.rules.protocols._shared import _is_self, _methods, _self_attribute
 from mlint.types import Applicability, FixAvailability
@@ -153,12 +153,12 @@ class DirectForwardCall(Rule):
             if receiver.value == "self":
                 return isinstance(cls, cst.ClassDef) and ctx.classes.is_module(cls)
             body = function.body if isinstance(function, cst.FunctionDef) else ctx.module
-            return receiver.value in local_module_names(body, ctx.imports, ctx.classes)
+            return receiver.value in file_module_names(ctx, body)
         if (
             isinstance(receiver, cst.Attribute)
             and isinstance(receiver.value, cst.Name)
             and receiver.value.value == "self"
             and isinstance(cls, cst.ClassDef)
         ):
-            return receiver.attr.value in init_module_attributes(cls, ctx.imports, ctx.classes)
+            return receiver.attr.value in file_module_attributes(ctx, cls)
         return False
