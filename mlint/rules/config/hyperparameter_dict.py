@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
 from mlint.analysis.origin import (
     QUOTED_HYPERPARAMETER_WORDS,
@@ -223,7 +224,10 @@ class HyperparameterDict(Rule):
         class_name = _class_name(name)
         if re.search(rf"\b{class_name}\b", ctx.source):
             return None
-        header, imports = self._class_header(class_name)
+        header_and_imports = self._class_header(class_name)
+        if header_and_imports is None:
+            return None
+        header, imports = header_and_imports
         indent = ctx.line_indent(statement)
         body = "".join(f"{indent}    {field}\n" for field in fields)
         gap = "\n\n" if indent == "" else "\n"
@@ -243,7 +247,7 @@ class HyperparameterDict(Rule):
         edits.extend(ctx.replace(sub, f"{name}.{key}") for sub, key in reads)
         return self.make_fix(edits, Applicability.UNSAFE, f"Declare a frozen `{class_name}`")
 
-    def _class_header(self, class_name: str) -> tuple[str, list[Edit]]:
+    def _class_header(self, class_name: str) -> tuple[str, list[Edit]] | None:
         """``class X...:`` (with its decorator) and the import edit it needs."""
         imports = self.context.imports
         if imports.imports_module("pydantic"):
@@ -259,6 +263,8 @@ class HyperparameterDict(Rule):
             module = module_local_name(imports, "dataclasses")
             if module is not None:
                 decorator = f"{module}.dataclass"
+            elif is_rebound(self.context, "dataclass"):
+                return None  # the file's own `dataclass` would shadow the import
             else:
                 decorator = "dataclass"
                 edits.append(import_edit(self.context, "from dataclasses import dataclass"))

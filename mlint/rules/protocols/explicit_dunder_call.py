@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
 from mlint.types import Applicability, FixAvailability
@@ -65,7 +66,8 @@ class ExplicitDunderCall(Rule):
     `dict.__getitem__(d, k)`, `cls.__call__(...)`), `super().__len__()` and friends, and
     calls inside the definition of the same dunder are not reported; neither are calls
     whose arguments do not fit the protocol (`x.__getitem__()` with keywords or
-    star-arguments).
+    star-arguments). There is no fix for `x.__len__()` in a file that binds the name `len`
+    to something else.
 
     ## Pattern
     `mlint.patterns.protocols.Pipeline`
@@ -114,9 +116,11 @@ class ExplicitDunderCall(Rule):
             )
             self.report(node, "Call the object directly instead of `.__call__(...)`", fix=fix)
             return
-        fix = self.make_fix(
-            [ctx.replace(node, replacement)], Applicability.SAFE, "Use the protocol"
-        )
+        fix = None
+        if dunder != "__len__" or not is_rebound(ctx, "len"):
+            fix = self.make_fix(
+                [ctx.replace(node, replacement)], Applicability.SAFE, "Use the protocol"
+            )
         shown = replacement if len(replacement) <= 60 and "\n" not in replacement else None
         syntax = "len(...)" if dunder == "__len__" else "[...]"
         self.report(
