@@ -39,7 +39,7 @@ def _bindings(module: cst.Module) -> frozenset[str]:
             found.update(names_bound(node.name))
         elif isinstance(node, cst.ImportAlias):
             if node.asname is None:
-                dotted = node.name
+                dotted: cst.BaseExpression = node.name
                 while isinstance(dotted, cst.Attribute):
                     dotted = dotted.value
                 if isinstance(dotted, cst.Name):

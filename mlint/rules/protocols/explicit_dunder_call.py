@@ -7,7 +7,7 @@ import libcst as cst
 from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
-from mlint.types import Applicability, FixAvailability
+from mlint.types import Applicability, Fix, FixAvailability
 
 _DUNDER_CALLS = frozenset({"__call__", "__len__", "__getitem__"})
 
@@ -111,12 +111,12 @@ class ExplicitDunderCall(Rule):
                 return
             replacement = f"{target}[{ctx.render(args[0].value)}]"
         else:
-            fix = self.make_fix(
+            direct = self.make_fix(
                 [ctx.replace(func, target)], Applicability.SAFE, "Call the object directly"
             )
-            self.report(node, "Call the object directly instead of `.__call__(...)`", fix=fix)
+            self.report(node, "Call the object directly instead of `.__call__(...)`", fix=direct)
             return
-        fix = None
+        fix: Fix | None = None
         if dunder != "__len__" or not is_rebound(ctx, "len"):
             fix = self.make_fix(
                 [ctx.replace(node, replacement)], Applicability.SAFE, "Use the protocol"
