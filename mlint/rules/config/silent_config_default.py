@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import libcst as cst
 
 from mlint.analysis.origin import is_config_name
@@ -21,6 +23,31 @@ def _is_absent_marker(node: cst.BaseExpression) -> bool:
         and isinstance(node.func, cst.Name)
         and node.func.value in ("dict", "list", "tuple")
         and not node.args
+    )
+
+
+_CONVERSIONS = frozenset({"float", "int", "str", "bool"})
+
+
+def _reads_receiver(default: cst.BaseExpression, receiver: str) -> bool:
+    """``meta.get("short", meta["long"])``: the default is another key of the same mapping."""
+    stack: list[cst.CSTNode] = [default]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value == receiver:
+            return True
+        stack.extend(child_nodes(node))
+    return False
+
+
+def _in_tests(path: str) -> bool:
+    parts = PurePath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(p in ("tests", "test") for p in parts[:-1])
     )
 
 
@@ -50,7 +77,12 @@ class SilentConfigDefault(Rule):
 
     ## Fix safety
     No fix: where the default belongs (the model, the file) is a decision. A `None`
-    default (an optional key) is not reported.
+    default (an optional key) is not reported, nor a default that reads another key of
+    the same mapping (`meta.get("short", meta["long"])`), nor reads in test suites (toy
+    configs). A mapping that is only known as a parameter of the function (`def f(params)`)
+    is not reported when the function is an `async def` (a request handler) or the read is
+    parsed on the spot (`float(params.get("temperature", 1.0))`): optional request fields
+    with defaults are an API's contract, not configuration.
 
     ## Pattern
     `mlint.patterns.config.load_config`
@@ -76,7 +108,12 @@ class SilentConfigDefault(Rule):
             return
         if _is_absent_marker(default.value):
             return  # `None`, `{}`, `[]`: an optional key or section, not a hidden value
-        if receiver in self._origins.origins():
+        if _reads_receiver(default.value, receiver) or _in_tests(self.context.path):
+            return  # a fallback to another key; toy configs of a test suite
+        origin = self._origins.origins().get(receiver)
+        if origin is not None and origin.kind == "parameter" and self._payload_field(node):
+            return
+        if origin is not None:
             self.report(
                 node,
                 f"`{receiver}.get({key!r}, ...)` hides a missing config key behind a "
@@ -102,6 +139,25 @@ class SilentConfigDefault(Rule):
                 f"Config key {key!r} of `{receiver}` is read with different defaults; "
                 "declare the default once in a typed config",
             )
+
+    def _payload_field(self, node: cst.Call) -> bool:
+        """An optional field of a request or payload handed to a function, not a config file.
+
+        Inside an ``async def`` (a request handler), or parsed on the spot
+        (``float(params.get("temperature", 1.0))``): the default is the API's contract.
+        """
+        function = self.context.enclosing(cst.FunctionDef)
+        if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
+            return True
+        arg, call = self.context.ancestors[-1:], self.context.ancestors[-2:-1]
+        return (
+            bool(arg)
+            and isinstance(arg[0], cst.Arg)
+            and bool(call)
+            and isinstance(call[0], cst.Call)
+            and isinstance(call[0].func, cst.Name)
+            and call[0].func.value in _CONVERSIONS
+        )
 
     def _reads_in_scope(self) -> dict[tuple[str, str], list[cst.Call]]:
         scope = self._origins.scope()
