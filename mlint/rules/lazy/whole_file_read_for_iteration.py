@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.defuse import DefUse
@@ -53,6 +55,10 @@ class WholeFileReadForIteration(Rule):
     is unsafe. `read().splitlines()` and `split("\\n")` drop line endings, so they get
     no fix.
 
+    This rule is opt-in: select it with `--select ML103`. On real application code
+    the files read were class-name lists and small
+    CI files, where reading them whole is as good as streaming.
+
     ## Pattern
     `mlint.patterns.lazy.iter_lines`
     """
@@ -63,6 +69,7 @@ class WholeFileReadForIteration(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = ("readlines(", ".read()", "read_text()")
     pattern = "mlint.patterns.lazy.iter_lines"
+    default: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

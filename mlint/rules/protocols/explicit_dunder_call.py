@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.bindings import is_rebound
@@ -69,6 +71,10 @@ class ExplicitDunderCall(Rule):
     star-arguments). There is no fix for `x.__len__()` in a file that binds the name `len`
     to something else.
 
+    This rule is opt-in: select it with `--select ML507`. On real application code
+    the calls were `ds.__getitem__(0)` peeks in notebooks and
+    `self.__len__()` inside the class itself: technically right, not worth changing.
+
     ## Pattern
     `mlint.patterns.protocols.Pipeline`
     """
@@ -79,6 +85,7 @@ class ExplicitDunderCall(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = (".__call__(", ".__len__(", ".__getitem__(")
     pattern = "mlint.patterns.protocols.Pipeline"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
