@@ -62,7 +62,9 @@ class ConcatInLoop(Rule):
     reported; neither is KV-cache decoding, where only the new token (`nxt` in
     `ids = torch.cat([ids, nxt], dim=1)`) is fed back to the model in a `while` or
     `for _ in range(n)` loop, a loop whose body ends in an unconditional `break` or
-    `return` (it runs once), nor a loop over `range` of a small literal bound.
+    `return` (it runs once), a loop over `range` of a small literal bound or over the
+    folds of a cross-validation splitter (`kf.split(X)`), nor oversampling that appends
+    a slice of the accumulator itself (`X = np.concatenate((X, X[mask]))`).
 
     ## Pattern
     `mlint.patterns.lazy.concat_once`
@@ -89,7 +91,9 @@ class ConcatInLoop(Rule):
             return
         if self._reset_each_iteration(loop, node, target):
             return
-        if _runs_once(loop) or _few_iterations(loop) or _decoding_step(loop, call, target):
+        if _runs_once(loop) or _few_iterations(loop) or _over_folds(loop):
+            return
+        if _decoding_step(loop, call, target) or _replicates(call, target):
             return
         label = dotted_name(call.func) or "concatenate"
         if (
@@ -202,6 +206,37 @@ def _few_iterations(loop: cst.For | cst.While) -> bool:
     if isinstance(bound, cst.Call) and dotted_name(bound.func) == "min":
         return any(_small_literal(a.value) for a in bound.args)
     return bound is not None and _small_literal(bound)
+
+
+def _over_folds(loop: cst.For | cst.While) -> bool:
+    """``for fold, (tr, va) in enumerate(kf.split(X))``: one small part per CV fold."""
+    if not isinstance(loop, cst.For):
+        return False
+    it = loop.iter
+    if isinstance(it, cst.Call) and dotted_name(it.func) == "enumerate" and it.args:
+        it = it.args[0].value
+    return (
+        isinstance(it, cst.Call)
+        and isinstance(it.func, cst.Attribute)
+        and it.func.attr.value == "split"
+        and bool(it.args)
+    )
+
+
+def _replicates(call: cst.Call, target: str) -> bool:
+    """``X = np.concatenate((X, X[mask]))``: the new part is cut from the accumulator itself,
+    a bounded oversampling (``np.repeat``/``np.tile`` would be neater, the cost is small)."""
+    first = call.args[0].value if call.args else None
+    if not isinstance(first, (cst.List, cst.Tuple)):
+        return False
+    return any(
+        dotted_name(element.value) != target
+        and any(
+            isinstance(n, (cst.Name, cst.Attribute)) and dotted_name(n) == target
+            for n in _walk(element.value)
+        )
+        for element in first.elements
+    )
 
 
 def _small_literal(node: cst.BaseExpression) -> bool:
