@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import ClassVar
 
 import libcst as cst
 
@@ -27,6 +28,27 @@ def _is_absent_marker(node: cst.BaseExpression) -> bool:
 
 
 _CONVERSIONS = frozenset({"float", "int", "str", "bool"})
+
+
+def _parsed_receivers(function: cst.FunctionDef) -> frozenset[str]:
+    """Mappings of which some ``.get(key, default)`` is parsed on the spot in ``function``
+    (``float(params.get("top_p", 1.0))``): a request payload, every field of it."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in _CONVERSIONS
+            and len(node.args) == 1
+            and isinstance(node.args[0].value, cst.Call)
+        ):
+            read = _get_call(node.args[0].value)
+            if read is not None:
+                found.add(read[0])
+        stack.extend(child_nodes(node))
+    return frozenset(found)
 
 
 def _reads_receiver(default: cst.BaseExpression, receiver: str) -> bool:
@@ -80,9 +102,14 @@ class SilentConfigDefault(Rule):
     default (an optional key) is not reported, nor a default that reads another key of
     the same mapping (`meta.get("short", meta["long"])`), nor reads in test suites (toy
     configs). A mapping that is only known as a parameter of the function (`def f(params)`)
-    is not reported when the function is an `async def` (a request handler) or the read is
-    parsed on the spot (`float(params.get("temperature", 1.0))`): optional request fields
+    is not reported when the function is an `async def` (a request handler) or reads of it
+    are parsed on the spot (`float(params.get("temperature", 1.0))`): optional request fields
     with defaults are an API's contract, not configuration.
+
+    This rule is opt-in: select it with `--select ML402`. On real application code its
+    remaining findings were optional architecture keys of model-config dicts
+    (`cfg.get("rms_norm_eps", 1e-6)` where model variants differ): technically right, but
+    not worth changing.
 
     ## Pattern
     `mlint.patterns.config.load_config`
@@ -93,6 +120,7 @@ class SilentConfigDefault(Rule):
     message = "Config key read with a silent default; declare the default in a typed config"
     triggers = ('.get("', ".get('")
     pattern = "mlint.patterns.config.load_config"
+    default: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -149,14 +177,11 @@ class SilentConfigDefault(Rule):
         function = self.context.enclosing(cst.FunctionDef)
         if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
             return True
-        arg, call = self.context.ancestors[-1:], self.context.ancestors[-2:-1]
-        return (
-            bool(arg)
-            and isinstance(arg[0], cst.Arg)
-            and bool(call)
-            and isinstance(call[0], cst.Call)
-            and isinstance(call[0].func, cst.Name)
-            and call[0].func.value in _CONVERSIONS
+        read = _get_call(node)
+        if read is None or not isinstance(function, cst.FunctionDef):
+            return False
+        return read[0] in self.context.fact(
+            ("ML402-parsed-payloads", id(function)), lambda: _parsed_receivers(function)
         )
 
     def _reads_in_scope(self) -> dict[tuple[str, str], list[cst.Call]]:
