@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.imports import dotted_name
@@ -46,6 +48,10 @@ class DirectForwardCall(Rule):
     class of the same file, a TorchScript object from `torch.classes`) are never
     reported. Files that do not import torch are skipped unless the receiver is proven.
 
+    This rule is opt-in: select it with `--select ML501`. On real application code its
+    findings were `model.forward(x)` in notebooks and scripts that register no hooks:
+    technically right, but not worth changing.
+
     ## Pattern
     `mlint.patterns.protocols.module_example`
     """
@@ -56,6 +62,7 @@ class DirectForwardCall(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = (".forward(",)
     pattern = "mlint.patterns.protocols.module_example"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
