@@ -29,26 +29,21 @@ _FUTURE = re.compile(r"^from __future__ import .*$", re.MULTILINE)
 
 
 def _chunks() -> list[str]:
-    """The fixture sources that parse on this Python, without ``__future__`` imports."""
-    import libcst
+    """The fixture sources that parse on this Python, without ``__future__`` imports.
 
+    ``ast`` decides (fast); no fixture that ``ast`` accepts is rejected by libcst.
+    """
     found: list[str] = []
     for path in sorted(FIXTURES.glob("ML*/*.py")):
         if path.name not in ("bad.py", "good.py"):
             continue
         text = _FUTURE.sub("", path.read_text(encoding="utf-8"))
-        if _parses(text, libcst.parse_module):
-            found.append(text if text.endswith("\n") else text + "\n")
+        try:
+            ast.parse(text)
+        except SyntaxError:
+            continue  # ML001's fixtures are invalid on purpose
+        found.append(text if text.endswith("\n") else text + "\n")
     return found
-
-
-def _parses(text: str, parse_module: Callable[[str], object]) -> bool:
-    try:
-        ast.parse(text)
-        parse_module(text)
-    except Exception:  # noqa: BLE001  (ML001's fixtures are invalid on purpose)
-        return False
-    return True
 
 
 def _top_level_names(text: str) -> set[str]:
