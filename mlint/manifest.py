@@ -59,10 +59,8 @@ RULE_NAMES: dict[str, str] = {
 # Rules that run only when selected (by code, name, prefix or ALL).
 OPT_IN: frozenset[str] = frozenset(
     {
-        "ML101",
         "ML102",
         "ML103",
-        "ML104",
         "ML203",
         "ML204",
         "ML205",
@@ -70,7 +68,9 @@ OPT_IN: frozenset[str] = frozenset(
         "ML301",
         "ML401",
         "ML402",
+        "ML404",
         "ML501",
+        "ML507",
         "ML607",
         "ML608",
     }

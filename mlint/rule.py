@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import libcst as cst
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from mlint.analysis.classes import ClassIndex
     from mlint.analysis.imports import ImportTable
     from mlint.lines import LineOffsets
+
+_T = TypeVar("_T")
 
 
 class FileContext:
@@ -44,6 +46,7 @@ class FileContext:
         self._lines: LineOffsets | None = None
         self._imports: ImportTable | None = None
         self._classes: ClassIndex | None = None
+        self._facts: dict[Hashable, Any] = {}
 
     @property
     def imports(self) -> ImportTable:
@@ -60,6 +63,15 @@ class FileContext:
 
             self._classes = ClassIndex.from_module(self.module, self.imports)
         return self._classes
+
+    def fact(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """A whole-file fact computed once per file: rules ask per node, the file pays once.
+
+        ``key`` names the fact and the node it is about (``("module-names", id(body))``).
+        """
+        if key not in self._facts:
+            self._facts[key] = compute()
+        return self._facts[key]  # type: ignore[no-any-return]
 
     def enclosing(self, *types: type[cst.CSTNode]) -> cst.CSTNode | None:
         """The innermost ancestor of one of ``types``."""

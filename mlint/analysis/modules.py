@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from mlint.analysis.classes import ClassIndex
 from mlint.analysis.imports import ImportTable
 from mlint.analysis.statements import inner_suites
+
+if TYPE_CHECKING:
+    from mlint.rule import FileContext
 
 # `torch.nn.<Name>` attributes that are not modules.
 _NN_NON_MODULES = frozenset(
@@ -121,3 +125,19 @@ def local_module_names(body: object, imports: ImportTable, classes: ClassIndex) 
             else:
                 others.add(target.value)
     return frozenset(modules - others)
+
+
+def file_module_names(ctx: FileContext, body: object) -> frozenset[str]:
+    """``local_module_names`` of ``body`` (a function body or the module), once per file."""
+    return ctx.fact(
+        ("local_module_names", id(body)),
+        lambda: local_module_names(body, ctx.imports, ctx.classes),
+    )
+
+
+def file_module_attributes(ctx: FileContext, cls: cst.ClassDef) -> frozenset[str]:
+    """``init_module_attributes`` of ``cls``, once per file."""
+    return ctx.fact(
+        ("init_module_attributes", id(cls)),
+        lambda: init_module_attributes(cls, ctx.imports, ctx.classes),
+    )

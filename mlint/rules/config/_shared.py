@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from mlint.analysis.origin import ConfigOrigin, config_origins, statement_bindings, string_key
-from mlint.rule import Rule
 from mlint.walker import children as child_nodes
+
+if TYPE_CHECKING:
+    from mlint.rule import FileContext, Rule
 
 # Calls that turn a mapping into a typed object: after them the keys are validated.
 _VALIDATING_METHODS = frozenset(
@@ -30,30 +32,61 @@ _VALIDATING_METHODS = frozenset(
 _DEPTH = 8  # ancestors kept per use: enough for `cfg["a"]["b"]["c"]` chains
 
 
-@dataclass(frozen=True)
+class _Chain:
+    """A node and the chain of its ancestors, shared by every descendant (innermost first)."""
+
+    __slots__ = ("node", "up")
+
+    def __init__(self, node: cst.CSTNode, up: _Chain | None) -> None:
+        self.node = node
+        self.up = up
+
+
 class _Use:
     """One occurrence of a name, with its nearest ancestors (innermost last)."""
 
-    name: cst.Name
-    ancestors: tuple[cst.CSTNode, ...]
+    __slots__ = ("_chain", "name")
+
+    def __init__(self, name: cst.Name, chain: _Chain | None) -> None:
+        self.name = name
+        self._chain = chain
+
+    @property
+    def ancestors(self) -> tuple[cst.CSTNode, ...]:
+        found: list[cst.CSTNode] = []
+        link = self._chain
+        while link is not None and len(found) < _DEPTH:
+            found.append(link.node)
+            link = link.up
+        return tuple(reversed(found))
 
     @property
     def parent(self) -> cst.CSTNode | None:
-        return self.ancestors[-1] if self.ancestors else None
+        return self._chain.node if self._chain is not None else None
 
     @property
     def grandparent(self) -> cst.CSTNode | None:
-        return self.ancestors[-2] if len(self.ancestors) > 1 else None
+        up = self._chain.up if self._chain is not None else None
+        return up.node if up is not None else None
 
 
-def _name_uses(scope: cst.CSTNode, name: str) -> Iterator[_Use]:
-    """Every occurrence of ``name`` as a variable in ``scope`` (bindings included)."""
-    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(scope, ())]
+def _name_uses(ctx: FileContext, scope: cst.CSTNode, name: str) -> Sequence[_Use]:
+    """Every occurrence of ``name`` as a variable in ``scope`` (bindings included), in order.
+
+    The occurrences of every name of ``scope`` are indexed once per file: rules ask per
+    node, and a rescan per question made linting quadratic in the file size.
+    """
+    index = ctx.fact(("config-name-uses", id(scope)), lambda: _index_names(scope))
+    return index.get(name, ())
+
+
+def _index_names(scope: cst.CSTNode) -> dict[str, list[_Use]]:
+    found: dict[str, list[_Use]] = {}
+    stack: list[tuple[cst.CSTNode, _Chain | None]] = [(scope, None)]
     while stack:
-        node, ancestors = stack.pop()
+        node, chain = stack.pop()
         if isinstance(node, cst.Name):
-            if node.value == name:
-                yield _Use(node, ancestors)
+            found.setdefault(node.value, []).append(_Use(node, chain))
             continue
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             continue
@@ -67,8 +100,9 @@ def _name_uses(scope: cst.CSTNode, name: str) -> Iterator[_Use]:
             children = [c for c in child_nodes(node) if c is not node.name]
         else:
             children = list(child_nodes(node))
-        inner = (*ancestors[-_DEPTH + 1 :], node)
+        inner = _Chain(node, chain)
         stack.extend((child, inner) for child in reversed(children))
+    return found
 
 
 def _literal_key_read(use: _Use) -> str | None:

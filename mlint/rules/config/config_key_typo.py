@@ -138,7 +138,7 @@ class ConfigKeyTypo(Rule):
         """The literal keys plus literal writes; ``None`` when written with dynamic keys."""
         if name not in self._keys:
             keys: set[str] | None = set(literal_keys)
-            for use in _name_uses(self.context.module, name):
+            for use in _name_uses(self.context, self.context.module, name):
                 written = _written_key(use)
                 if written is _DYNAMIC:
                     keys = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.imports import dotted_name
@@ -48,6 +50,10 @@ class RawConfigLoad(Rule):
     validator (`model_validate`, `from_dict`, `OmegaConf.structured`/`merge`) or to a class
     (`Config(d)`) anywhere in the scope is not reported.
 
+    This rule is opt-in: select it with `--select ML404`. On real application code
+    the configs were third-party YAML files tweaked and passed on,
+    or internal hand-off files: technically right, not worth changing.
+
     ## Pattern
     `mlint.patterns.config.load_config`
     """
@@ -57,6 +63,7 @@ class RawConfigLoad(Rule):
     message = "Config file loaded into a raw dict and read by string keys; validate it into a model"
     triggers = ("load(", "loads(")
     pattern = "mlint.patterns.config.load_config"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         ctx = self.context
@@ -78,7 +85,7 @@ class RawConfigLoad(Rule):
         function = ctx.enclosing(cst.FunctionDef)
         scope: cst.CSTNode = function if isinstance(function, cst.FunctionDef) else ctx.module
         keys_read: list[str] = []
-        for use in _name_uses(scope, name):
+        for use in _name_uses(self.context, scope, name):
             if self._validates(use):
                 return
             key = _literal_key_read(use)

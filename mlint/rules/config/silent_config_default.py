@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.origin import is_config_name
@@ -21,6 +24,52 @@ def _is_absent_marker(node: cst.BaseExpression) -> bool:
         and isinstance(node.func, cst.Name)
         and node.func.value in ("dict", "list", "tuple")
         and not node.args
+    )
+
+
+_CONVERSIONS = frozenset({"float", "int", "str", "bool"})
+
+
+def _parsed_receivers(function: cst.FunctionDef) -> frozenset[str]:
+    """Mappings of which some ``.get(key, default)`` is parsed on the spot in ``function``
+    (``float(params.get("top_p", 1.0))``): a request payload, every field of it."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in _CONVERSIONS
+            and len(node.args) == 1
+            and isinstance(node.args[0].value, cst.Call)
+        ):
+            read = _get_call(node.args[0].value)
+            if read is not None:
+                found.add(read[0])
+        stack.extend(child_nodes(node))
+    return frozenset(found)
+
+
+def _reads_receiver(default: cst.BaseExpression, receiver: str) -> bool:
+    """``meta.get("short", meta["long"])``: the default is another key of the same mapping."""
+    stack: list[cst.CSTNode] = [default]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value == receiver:
+            return True
+        stack.extend(child_nodes(node))
+    return False
+
+
+def _in_tests(path: str) -> bool:
+    parts = PurePath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+        or any(p in ("tests", "test") for p in parts[:-1])
     )
 
 
@@ -50,7 +99,17 @@ class SilentConfigDefault(Rule):
 
     ## Fix safety
     No fix: where the default belongs (the model, the file) is a decision. A `None`
-    default (an optional key) is not reported.
+    default (an optional key) is not reported, nor a default that reads another key of
+    the same mapping (`meta.get("short", meta["long"])`), nor reads in test suites (toy
+    configs). A mapping that is only known as a parameter of the function (`def f(params)`)
+    is not reported when the function is an `async def` (a request handler) or reads of it
+    are parsed on the spot (`float(params.get("temperature", 1.0))`): optional request fields
+    with defaults are an API's contract, not configuration.
+
+    This rule is opt-in: select it with `--select ML402`. On real application code its
+    remaining findings were optional architecture keys of model-config dicts
+    (`cfg.get("rms_norm_eps", 1e-6)` where model variants differ): technically right, but
+    not worth changing.
 
     ## Pattern
     `mlint.patterns.config.load_config`
@@ -58,11 +117,10 @@ class SilentConfigDefault(Rule):
 
     code = "ML402"
     name = "silent-config-default"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Config key read with a silent default; declare the default in a typed config"
     triggers = ('.get("', ".get('")
     pattern = "mlint.patterns.config.load_config"
+    default: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -78,7 +136,12 @@ class SilentConfigDefault(Rule):
             return
         if _is_absent_marker(default.value):
             return  # `None`, `{}`, `[]`: an optional key or section, not a hidden value
-        if receiver in self._origins.origins():
+        if _reads_receiver(default.value, receiver) or _in_tests(self.context.path):
+            return  # a fallback to another key; toy configs of a test suite
+        origin = self._origins.origins().get(receiver)
+        if origin is not None and origin.kind == "parameter" and self._payload_field(node):
+            return
+        if origin is not None:
             self.report(
                 node,
                 f"`{receiver}.get({key!r}, ...)` hides a missing config key behind a "
@@ -104,6 +167,22 @@ class SilentConfigDefault(Rule):
                 f"Config key {key!r} of `{receiver}` is read with different defaults; "
                 "declare the default once in a typed config",
             )
+
+    def _payload_field(self, node: cst.Call) -> bool:
+        """An optional field of a request or payload handed to a function, not a config file.
+
+        Inside an ``async def`` (a request handler), or parsed on the spot
+        (``float(params.get("temperature", 1.0))``): the default is the API's contract.
+        """
+        function = self.context.enclosing(cst.FunctionDef)
+        if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
+            return True
+        read = _get_call(node)
+        if read is None or not isinstance(function, cst.FunctionDef):
+            return False
+        return read[0] in self.context.fact(
+            ("ML402-parsed-payloads", id(function)), lambda: _parsed_receivers(function)
+        )
 
     def _reads_in_scope(self) -> dict[tuple[str, str], list[cst.Call]]:
         scope = self._origins.scope()

@@ -59,7 +59,12 @@ class ConcatInLoop(Rule):
     No fix: the list and the final concatenation need their own lines. A loop that
     reads the accumulator for anything else than growing it (autoregressive decoding,
     `while x.shape[0] < n`) needs the concatenated value on every step and is not
-    reported.
+    reported; neither is KV-cache decoding, where only the new token (`nxt` in
+    `ids = torch.cat([ids, nxt], dim=1)`) is fed back to the model in a `while` or
+    `for _ in range(n)` loop, a loop whose body ends in an unconditional `break` or
+    `return` (it runs once), a loop over `range` of a small literal bound or over the
+    folds of a cross-validation splitter (`kf.split(X)`), nor oversampling that appends
+    a slice of the accumulator itself (`X = np.concatenate((X, X[mask]))`).
 
     ## Pattern
     `mlint.patterns.lazy.concat_once`
@@ -67,8 +72,6 @@ class ConcatInLoop(Rule):
 
     code = "ML104"
     name = "concat-in-loop"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Concatenation inside a loop copies the accumulator every iteration: collect and concatenate once"
     fix_availability = FixAvailability.NONE
     triggers = ("concat", "append(", "stack(", ".cat(")
@@ -88,7 +91,23 @@ class ConcatInLoop(Rule):
             return
         if self._reset_each_iteration(loop, node, target):
             return
+        if _runs_once(loop) or _few_iterations(loop) or _over_folds(loop):
+            return
+        if _decoding_step(loop, call, target) or _replicates(call, target):
+            return
         label = dotted_name(call.func) or "concatenate"
+        if (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in ("append", "_append")
+            and dotted_name(call.func.value) == target
+        ):
+            self.report(
+                call,
+                f"`{target} = {label}(...)` in a loop copies `{target}` every iteration, and "
+                "`DataFrame.append` was removed in pandas 2.0: collect the rows in a list and "
+                "build the frame once with `pd.DataFrame(rows)` or `pd.concat(parts)`",
+            )
+            return
         self.report(
             call,
             f"`{target} = {label}(...)` in a loop copies `{target}` every iteration: "
@@ -160,6 +179,91 @@ class ConcatInLoop(Rule):
             if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == target:
                 return True
         return False
+
+
+def _runs_once(loop: cst.For | cst.While) -> bool:
+    """The body ends in an unconditional ``break`` or ``return``: there is no second pass."""
+    body = loop.body
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
+        return False
+    last = body.body[-1]
+    return isinstance(last, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in last.body
+    )
+
+
+_FEW = 32  # a loop bounded by a literal this small copies a few times, whatever it grows
+
+
+def _few_iterations(loop: cst.For | cst.While) -> bool:
+    """``for i in range(8)`` / ``range(min(k, 20))``: a small literal bound."""
+    if not isinstance(loop, cst.For):
+        return False
+    it = loop.iter
+    if not (isinstance(it, cst.Call) and dotted_name(it.func) == "range" and it.args):
+        return False
+    bound = it.args[-1].value if len(it.args) <= 2 else None
+    if isinstance(bound, cst.Call) and dotted_name(bound.func) == "min":
+        return any(_small_literal(a.value) for a in bound.args)
+    return bound is not None and _small_literal(bound)
+
+
+def _over_folds(loop: cst.For | cst.While) -> bool:
+    """``for fold, (tr, va) in enumerate(kf.split(X))``: one small part per CV fold."""
+    if not isinstance(loop, cst.For):
+        return False
+    it = loop.iter
+    if isinstance(it, cst.Call) and dotted_name(it.func) == "enumerate" and it.args:
+        it = it.args[0].value
+    return (
+        isinstance(it, cst.Call)
+        and isinstance(it.func, cst.Attribute)
+        and it.func.attr.value == "split"
+        and bool(it.args)
+    )
+
+
+def _replicates(call: cst.Call, target: str) -> bool:
+    """``X = np.concatenate((X, X[mask]))``: the new part is cut from the accumulator itself,
+    a bounded oversampling (``np.repeat``/``np.tile`` would be neater, the cost is small)."""
+    first = call.args[0].value if call.args else None
+    if not isinstance(first, (cst.List, cst.Tuple)):
+        return False
+    return any(
+        dotted_name(element.value) != target
+        and any(
+            isinstance(n, (cst.Name, cst.Attribute)) and dotted_name(n) == target
+            for n in _walk(element.value)
+        )
+        for element in first.elements
+    )
+
+
+def _small_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer) and int(node.value.replace("_", ""), 0) <= _FEW
+
+
+def _decoding_step(loop: cst.For | cst.While, call: cst.Call, target: str) -> bool:
+    """Autoregressive decoding: ``ids = torch.cat([ids, nxt], 1)`` where ``nxt`` alone is fed
+    back to the model (``model(nxt, cache=...)``). The loop steps (``while``, ``for _ in
+    range(n)``) instead of walking over data, and each step appends a tiny tensor."""
+    if isinstance(loop, cst.For) and not (
+        isinstance(loop.iter, cst.Call) and dotted_name(loop.iter.func) == "range"
+    ):
+        return False
+    first = call.args[0].value if call.args else None
+    if not isinstance(first, (cst.List, cst.Tuple)):
+        return False
+    parts = {
+        dotted_name(e.value) for e in first.elements if dotted_name(e.value) not in (None, target)
+    }
+    if not parts:
+        return False
+    inside = {id(n) for n in _walk(call)}
+    return any(
+        isinstance(node, cst.Arg) and id(node) not in inside and dotted_name(node.value) in parts
+        for node in _walk(loop.body)
+    )
 
 
 def _is_none_test(node: cst.Comparison, target: str) -> bool:

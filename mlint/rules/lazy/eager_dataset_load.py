@@ -12,7 +12,9 @@ from mlint.walker import children
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
-# Qualified names of calls that read one sample from disk (or decode one record).
+# Qualified names of calls that read one sample from disk. Decoding or tokenising records
+# that are already in memory (`json.loads(line)`, `tokenizer(text)`) is not here: there are
+# no paths to keep, and doing it once is cheaper than once per epoch.
 SAMPLE_LOADERS = frozenset(
     {
         "PIL.Image.open",
@@ -32,18 +34,10 @@ SAMPLE_LOADERS = frozenset(
         "skimage.io.imread",
         "scipy.io.wavfile.read",
         "nibabel.load",
-        "json.loads",
         "json.load",
         "pickle.load",
     }
 )
-
-# Tokenizer methods that encode text (called on a receiver named like a tokenizer).
-_TOKENIZER_METHODS = frozenset(
-    {"encode", "encode_plus", "batch_encode_plus", "tokenize", "encode_batch"}
-)
-
-_TOKENIZER_NAMES = ("tokenizer", "processor")
 
 # Words in a condition that mark an opt-in eager path (cache / preload into RAM).
 _CACHE_FLAG_WORDS = ("cache", "preload", "in_memory", "into_memory", "in_ram", "eager", "lazy")
@@ -58,9 +52,10 @@ def _contains_name(node: cst.CSTNode, names: set[str]) -> bool:
 @register
 class EagerDatasetLoad(Rule):
     """## What it does
-    Checks for a map-style `Dataset` whose `__init__` reads every sample (an image,
-    an array, an audio clip, a JSON record, a tokenized text) in a loop or
-    comprehension and keeps the results on `self`.
+    Checks for a map-style `Dataset` whose `__init__` reads every sample file (an image,
+    an array, an audio clip, a JSON or pickle file) in a loop or comprehension and keeps
+    the results on `self`. Tokenising or decoding records that are already in memory is
+    not reported: there are no paths to keep, and doing it once beats once per epoch.
 
     ## Why is this bad?
     The whole dataset sits in RAM before the first batch, start-up waits for every
@@ -99,8 +94,6 @@ class EagerDatasetLoad(Rule):
 
     code = "ML101"
     name = "eager-dataset-load"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Dataset `__init__` loads every sample: keep paths and load in `__getitem__`"
     fix_availability = FixAvailability.NONE
     triggers = ("Dataset",)
@@ -126,12 +119,6 @@ class EagerDatasetLoad(Rule):
         name = _qualified(self, func)
         if name in SAMPLE_LOADERS:
             return dotted_name(func)
-        called = dotted_name(func) or ""
-        if called.rpartition(".")[2].endswith(_TOKENIZER_NAMES):
-            return called  # tokenizer(text), self.tokenizer(text)
-        receiver, _, method = called.rpartition(".")
-        if method in _TOKENIZER_METHODS and receiver.rpartition(".")[2].endswith(_TOKENIZER_NAMES):
-            return called  # self.tokenizer.encode(text)
         return None
 
     def _eager_loads(self, init: cst.FunctionDef) -> list[tuple[cst.Call, str]]:

@@ -47,6 +47,9 @@ class EagerReadInStream(Rule):
     ```
     For Parquet, iterate `pyarrow.parquet.ParquetFile(path).iter_batches()`.
 
+    A read whose result is discarded (`pd.read_csv(path)` as a statement of its own) is
+    not reported: nothing is kept in memory past the call.
+
     ## Fix safety
     No fix: a chunked reader yields DataFrames, not one DataFrame, so the code around
     it changes.
@@ -72,6 +75,8 @@ class EagerReadInStream(Rule):
             return
         if any(arg.star == "**" for arg in node.args):
             return  # chunking may arrive through **kwargs
+        if isinstance(self.context.parent, cst.Expr):
+            return  # the result is discarded (a warm-up or a format check): nothing is kept
         if name == "pandas.read_json":
             lines = _keyword(node, "lines")
             if lines is None or not (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.defuse import DefUse, NameUse, Role, UseKind
@@ -10,10 +12,9 @@ from mlint.rule import Rule, register
 from mlint.rules.lazy._shared import _defuse, _enclosing_function, _walk
 from mlint.types import Applicability, FixAvailability
 
-# Consumers that take an iterable once and build their result from it.
-_SINGLE_PASS_CONSUMERS = frozenset(
-    {"sum", "min", "max", "any", "all", "sorted", "set", "frozenset", "tuple", "dict"}
-)
+# Consumers that take an iterable once and fold it into one value. ``sorted``/``set``/``tuple``
+# build a collection of their own anyway, so a generator would save nothing there.
+_SINGLE_PASS_CONSUMERS = frozenset({"sum", "min", "max", "any", "all"})
 
 # ``sum([...])`` is fixed to ``sum(...)`` for these; ``any([...])``/``all([...])`` are
 # left to ruff's C419, which every ruff user already sees.
@@ -27,9 +28,9 @@ _LAZY_BUILTINS = frozenset({"map", "filter", "zip", "range", "enumerate", "rever
 class MaterializedSinglePass(Rule):
     """## What it does
     Checks for a list comprehension (or `list(...)` of a lazy iterator) bound to a
-    name that is then consumed exactly once, by a `for` loop or by a single-pass
-    consumer such as `sum`, `max`, `any`, `sorted` or `set`; and for
-    `sum([...])`-style calls that build a list only to consume it.
+    name that is then consumed exactly once, by a `for` loop or by a consumer that folds
+    it into one value (`sum`, `min`, `max`, `any`, `all`); and for `sum([...])`-style
+    calls that build a list only to consume it.
 
     ## Why is this bad?
     The whole list lives in memory although every element is needed only once, in
@@ -57,7 +58,14 @@ class MaterializedSinglePass(Rule):
     the consuming loop: such a list is a deliberate snapshot (`keys = [k for k in d]` before
     deleting from `d`). `list(d)`/`list(d.items())` snapshots are never reported, nor
     `"".join([...])` (faster with a list), nor `any([...])`/`all([...])`, which ruff's
-    C419 already reports.
+    C419 already reports. Neither are lists handed to `sorted`, `set`, `tuple` or `dict`,
+    which build a collection of their own anyway, nor comprehensions that `await` (or use
+    `async for`): as generator expressions they would be async generators, which `sum`
+    and `for` cannot consume.
+
+    This rule is opt-in: select it with `--select ML102`. On real application code its
+    findings were technically right but not worth changing: the lists were a handful of
+    items, and a list is as fast as a generator there.
 
     ## Pattern
     `mlint.patterns.lazy.iter_lines`
@@ -65,12 +73,11 @@ class MaterializedSinglePass(Rule):
 
     code = "ML102"
     name = "materialized-single-pass"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "List built only to be consumed once: use a generator expression"
     fix_availability = FixAvailability.ALWAYS
     triggers = (" for ", "list(")
     pattern = "mlint.patterns.lazy.iter_lines"
+    default: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -83,7 +90,7 @@ class MaterializedSinglePass(Rule):
         if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
             return
         comp = node.args[0].value
-        if not isinstance(comp, cst.ListComp) or comp.lpar:
+        if not isinstance(comp, cst.ListComp) or comp.lpar or _awaits(comp):
             return
         ctx = self.context
         code = ctx.code(comp)
@@ -107,7 +114,7 @@ class MaterializedSinglePass(Rule):
         elif _is_list_of_lazy(value):
             assert isinstance(value, cst.Call)
             lazy_source = value.args[0].value
-        if lazy_source is None:
+        if lazy_source is None or _awaits(lazy_source):
             return
         function = _enclosing_function(self)
         if function is None:
@@ -137,6 +144,14 @@ class MaterializedSinglePass(Rule):
             f"`{name}` is built as a list but consumed once by {how}: use a generator expression",
             fix=fix,
         )
+
+
+def _awaits(node: cst.CSTNode) -> bool:
+    """An ``await`` or ``async for`` in the comprehension: as a generator it would be async."""
+    return any(
+        isinstance(n, cst.Await) or (isinstance(n, cst.CompFor) and n.asynchronous is not None)
+        for n in (node, *_walk(node))
+    )
 
 
 def _callee(node: cst.CSTNode) -> str:

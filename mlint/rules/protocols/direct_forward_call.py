@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.imports import dotted_name
-from mlint.analysis.modules import init_module_attributes, local_module_names, walk_statements
+from mlint.analysis.modules import file_module_attributes, file_module_names, walk_statements
 from mlint.rule import Rule, register
 from mlint.rules.protocols._shared import _is_self, _methods, _self_attribute
 from mlint.types import Applicability, FixAvailability
@@ -39,10 +41,16 @@ class DirectForwardCall(Rule):
     module constructor in the same function, or assigned so in `__init__`), and unsafe
     otherwise. `super().forward(...)`, `Parent.forward(self, ...)` and
     `nn.LayerNorm.forward(self, x)`, `helper.forward(self, ...)` (a strategy object that
-    takes the layer), `self.forward` inside `forward`, `torch.autograd.Function` classes,
+    takes the layer), `self.forward(...)` in the class's own methods (a LightningModule's
+    `validation_step` calling its forward: hooks are for outside callers), RPC
+    `RemoteModule` objects (their API is `.forward`), `torch.autograd.Function` classes,
     and receivers that are certainly not modules (a parameter annotated with a non-module
     class of the same file, a TorchScript object from `torch.classes`) are never
     reported. Files that do not import torch are skipped unless the receiver is proven.
+
+    This rule is opt-in: select it with `--select ML501`. On real application code its
+    findings were `model.forward(x)` in notebooks and scripts that register no hooks:
+    technically right, but not worth changing.
 
     ## Pattern
     `mlint.patterns.protocols.module_example`
@@ -50,12 +58,11 @@ class DirectForwardCall(Rule):
 
     code = "ML501"
     name = "direct-forward-call"
-    # Opt-in: below the 90% bar on real application code (benchmarks/realworld/).
-    default = False
     message = "Call the module instead of `.forward()`: hooks are skipped"
     fix_availability = FixAvailability.SOMETIMES
     triggers = (".forward(",)
     pattern = "mlint.patterns.protocols.module_example"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -67,28 +74,20 @@ class DirectForwardCall(Rule):
         dotted = dotted_name(receiver)
         if dotted is not None and dotted.rpartition(".")[2][:1].isupper():
             return  # Parent.forward(self, ...), nn.LayerNorm.forward(self, x)
-        is_self = isinstance(receiver, cst.Name) and receiver.value == "self"
-        if not is_self and node.args and _is_self(node.args[0].value):
+        if isinstance(receiver, cst.Name) and receiver.value == "self":
+            return  # a module's own method calling its forward: hooks are for outside callers
+        if node.args and _is_self(node.args[0].value):
             return  # helper.forward(self, ...): a strategy object, not a submodule
         ctx = self.context
         cls = ctx.enclosing(cst.ClassDef)
         if isinstance(cls, cst.ClassDef) and ctx.classes.is_autograd_function(cls):
             return
         function = ctx.enclosing(cst.FunctionDef)
-        if (
-            is_self
-            and isinstance(function, cst.FunctionDef)
-            and function.name.value in ("forward", "__call__")
-        ):
-            return
         certain = self._proven_module(receiver, cls, function)
         if not certain:
             if self._proven_other(receiver, cls, function):
                 return
-            if is_self:
-                if not (isinstance(cls, cst.ClassDef) and ctx.classes.is_module(cls)):
-                    return
-            elif not ctx.imports.imports_module("torch"):
+            if not ctx.imports.imports_module("torch"):
                 return
         fix = self.make_fix(
             [ctx.replace(func, ctx.render(receiver))],
@@ -114,6 +113,8 @@ class DirectForwardCall(Rule):
         custom classes have a ``forward`` too).
         """
         ctx = self.context
+        if isinstance(receiver, cst.Name) and self._remote_module(receiver.value, function):
+            return True
         if isinstance(receiver, cst.Name):
             # Innermost function first: closures see their enclosing functions' parameters.
             for scope in reversed(ctx.ancestors):
@@ -144,6 +145,23 @@ class DirectForwardCall(Rule):
                     return True
         return False
 
+    def _remote_module(self, name: str, function: cst.CSTNode | None) -> bool:
+        """``name = RemoteModule(...)``: an RPC stub whose API *is* ``.forward``."""
+        body = function.body if isinstance(function, cst.FunctionDef) else self.context.module
+        for small in walk_statements(body):
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and small.targets[0].target.value == name
+                and isinstance(small.value, cst.Call)
+                and (self.context.imports.qualified(small.value.func) or "").endswith(
+                    ".RemoteModule"
+                )
+            ):
+                return True
+        return False
+
     def _proven_module(
         self,
         receiver: cst.BaseExpression,
@@ -155,12 +173,12 @@ class DirectForwardCall(Rule):
             if receiver.value == "self":
                 return isinstance(cls, cst.ClassDef) and ctx.classes.is_module(cls)
             body = function.body if isinstance(function, cst.FunctionDef) else ctx.module
-            return receiver.value in local_module_names(body, ctx.imports, ctx.classes)
+            return receiver.value in file_module_names(ctx, body)
         if (
             isinstance(receiver, cst.Attribute)
             and isinstance(receiver.value, cst.Name)
             and receiver.value.value == "self"
             and isinstance(cls, cst.ClassDef)
         ):
-            return receiver.attr.value in init_module_attributes(cls, ctx.imports, ctx.classes)
+            return receiver.attr.value in file_module_attributes(ctx, cls)
         return False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
+from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
 from mlint.rule import Rule, register
-from mlint.types import Applicability, FixAvailability
+from mlint.types import Applicability, Fix, FixAvailability
 
 _DUNDER_CALLS = frozenset({"__call__", "__len__", "__getitem__"})
 
@@ -65,7 +68,12 @@ class ExplicitDunderCall(Rule):
     `dict.__getitem__(d, k)`, `cls.__call__(...)`), `super().__len__()` and friends, and
     calls inside the definition of the same dunder are not reported; neither are calls
     whose arguments do not fit the protocol (`x.__getitem__()` with keywords or
-    star-arguments).
+    star-arguments). There is no fix for `x.__len__()` in a file that binds the name `len`
+    to something else.
+
+    This rule is opt-in: select it with `--select ML507`. On real application code
+    the calls were `ds.__getitem__(0)` peeks in notebooks and
+    `self.__len__()` inside the class itself: technically right, not worth changing.
 
     ## Pattern
     `mlint.patterns.protocols.Pipeline`
@@ -77,6 +85,7 @@ class ExplicitDunderCall(Rule):
     fix_availability = FixAvailability.SOMETIMES
     triggers = (".__call__(", ".__len__(", ".__getitem__(")
     pattern = "mlint.patterns.protocols.Pipeline"
+    default: ClassVar[bool] = False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -109,14 +118,16 @@ class ExplicitDunderCall(Rule):
                 return
             replacement = f"{target}[{ctx.render(args[0].value)}]"
         else:
-            fix = self.make_fix(
+            direct = self.make_fix(
                 [ctx.replace(func, target)], Applicability.SAFE, "Call the object directly"
             )
-            self.report(node, "Call the object directly instead of `.__call__(...)`", fix=fix)
+            self.report(node, "Call the object directly instead of `.__call__(...)`", fix=direct)
             return
-        fix = self.make_fix(
-            [ctx.replace(node, replacement)], Applicability.SAFE, "Use the protocol"
-        )
+        fix: Fix | None = None
+        if dunder != "__len__" or not is_rebound(ctx, "len"):
+            fix = self.make_fix(
+                [ctx.replace(node, replacement)], Applicability.SAFE, "Use the protocol"
+            )
         shown = replacement if len(replacement) <= 60 and "\n" not in replacement else None
         syntax = "len(...)" if dunder == "__len__" else "[...]"
         self.report(

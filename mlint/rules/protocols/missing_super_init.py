@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
 from mlint.analysis.modules import is_module_constructor, walk_statements
 from mlint.rule import Rule, register
@@ -108,7 +109,7 @@ class MissingSuperInit(Rule):
                     "use `super().__init__()`",
                 )
                 return
-            fix = self._insert_fix(init) if sole_nn_module else None
+            fix = self._insert_fix(init) if sole_nn_module and self._super_is_builtin() else None
             self.report(
                 init.name,
                 f"`{node.name.value}.__init__` never calls `super().__init__()`: "
@@ -155,6 +156,9 @@ class MissingSuperInit(Rule):
         ):  # keep comments above the first statement with it
             line_start = source.rfind("\n", 0, line_start - 1) + 1
         return [Edit(line_start, line_start, call)]
+
+    def _super_is_builtin(self) -> bool:
+        return not is_rebound(self.context, "super")
 
     def _insert_fix(self, init: cst.FunctionDef) -> Fix:
         return self.make_fix(

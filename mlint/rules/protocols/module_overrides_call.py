@@ -27,6 +27,11 @@ def _only_raises(func: cst.FunctionDef) -> bool:
     )
 
 
+def _takes_variadic(func: cst.FunctionDef) -> bool:
+    """``*args``/``**kwargs``: a caller may inspect this signature to filter what it passes."""
+    return isinstance(func.params.star_arg, cst.Param) or func.params.star_kwarg is not None
+
+
 @register
 class ModuleOverridesCall(Rule):
     """## What it does
@@ -55,7 +60,11 @@ class ModuleOverridesCall(Rule):
     ## Fix safety
     The fix renames `__call__` to `forward` when the class has no `forward` of its own
     and the body does not mention `forward`. It is unsafe: code that relied on the
-    override (for example, to skip hooks) behaves differently. An override that
+    override (for example, to skip hooks) behaves differently. There is no fix when
+    `__call__` takes `*args` or `**kwargs`: callers of such objects (attention processors
+    in diffusers, for one) inspect `obj.__call__`'s signature to decide which keyword
+    arguments to pass, and after the rename they would see `nn.Module.__call__`'s
+    `(*args, **kwargs)` instead. An override that
     delegates to `super().__call__(...)` (or `Base.__call__(self, ...)`), such as a
     typing-only `return super().__call__(*args, **kwargs)` or a wrapper that adds
     gradient checkpointing around the real call, keeps the hooks and is not reported.
@@ -88,7 +97,11 @@ class ModuleOverridesCall(Rule):
             return
         fix = None
         mentions_forward = any(isinstance(n, cst.Name) and n.value == "forward" for n in nodes)
-        if "forward" not in defined_names(node) and not mentions_forward:
+        if (
+            "forward" not in defined_names(node)
+            and not mentions_forward
+            and not _takes_variadic(call)
+        ):
             fix = self.make_fix(
                 [ctx.replace(call.name, "forward")], Applicability.UNSAFE, "Rename to `forward`"
             )

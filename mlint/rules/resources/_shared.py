@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from mlint.analysis.blocks import has_multiline_string, indent_lines, iter_nodes
-from mlint.analysis.modules import init_module_attributes, local_module_names
+from mlint.analysis.modules import file_module_attributes, file_module_names
 from mlint.rule import FileContext
 from mlint.types import Edit
 
@@ -67,11 +67,11 @@ def _proven_modules(
     ctx: FileContext, function: cst.FunctionDef, cls: cst.ClassDef | None
 ) -> frozenset[str]:
     """Dotted names that hold an ``nn.Module`` inside ``function``."""
-    proven = set(local_module_names(function.body, ctx.imports, ctx.classes))
+    proven = set(file_module_names(ctx, function.body))
     if cls is not None:
         if ctx.classes.is_module(cls):
             proven.add("self")
-        proven |= {f"self.{name}" for name in init_module_attributes(cls, ctx.imports, ctx.classes)}
+        proven |= {f"self.{name}" for name in file_module_attributes(ctx, cls)}
     params = {p.name.value for p in function.params.params}
     params |= {p.name.value for p in function.params.kwonly_params}
     params |= {p.name.value for p in function.params.posonly_params}
@@ -81,7 +81,7 @@ def _proven_modules(
         if isinstance(n, cst.AssignTarget) and isinstance(n.target, cst.Name)
         for n in (n.target,)
     }
-    module_level = local_module_names(ctx.module, ctx.imports, ctx.classes)
+    module_level = file_module_names(ctx, ctx.module)
     proven |= module_level - params - assigned
     return frozenset(proven)
 
