@@ -297,6 +297,9 @@ def test_a_tree_with_nothing_to_lint_says_so(project: Path) -> None:
     (project / "gen").mkdir()
     (project / "gen" / "a.py").write_text("x = 1\n", encoding="utf-8")
     (project / ".gitignore").write_text("gen/\n", encoding="utf-8")
-    result = run_mlint("check", "gen", cwd=project)
+    result = run_mlint("check", ".", cwd=project)
     assert result.returncode == 0
     assert "No Python files found" in result.stderr
+    # Named explicitly, the ignored folder is linted, as ruff does.
+    named = run_mlint("check", "gen", cwd=project)
+    assert "No Python files found" not in named.stderr and "All checks passed!" in named.stdout
