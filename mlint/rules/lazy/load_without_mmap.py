@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import libcst as cst
 
 from mlint.analysis.defuse import DefUse, Role, UseKind
@@ -44,6 +46,9 @@ class LoadWithoutMmap(Rule):
             self.vectors = np.load(path, mmap_mode="r")
     ```
 
+    This rule is opt-in (`--extend-select ML105`): on real application code its findings
+    loaded arrays that were then used whole, where mapping them saves nothing.
+
     ## Fix safety
     Adding `mmap_mode="r"` is unsafe: the array becomes read-only (writing into it
     raises) and the file must stay in place while it is used. `.npz` archives,
@@ -60,6 +65,8 @@ class LoadWithoutMmap(Rule):
     fix_availability = FixAvailability.ALWAYS
     triggers = ("load(",)
     pattern = "mlint.patterns.lazy.memmap_array"
+    # Opt-in: both of its hits on real application code loaded arrays used whole at once.
+    default: ClassVar[bool] = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
