@@ -271,3 +271,46 @@ def test_ipython_only_cells_are_not_syntax_errors(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert bad.returncode == 1 and "bad.ipynb:cell 2:1:" in bad.stdout, bad.stdout
+
+
+def test_json_fix_edits_of_a_notebook_carry_cell_relative_locations(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "fixtures" / "notebooks" / "train.ipynb", tmp_path / "train.ipynb")
+    result = run_mlint(
+        "check",
+        "--no-cache",
+        "--isolated",
+        "--select",
+        "ML501",
+        "--output-format",
+        "json",
+        "train.ipynb",
+        cwd=tmp_path,
+    )
+    first = json.loads(result.stdout)[0]
+    (edit,) = first["fix"]["edits"]
+    assert first["cell"] == edit["cell"] == 3
+    assert edit["location"] == first["location"] == {"row": 11, "column": 16}
+    assert edit["end_location"] == {"row": 11, "column": 33}
+    # An added import lands in the first cell: the edit says which cell it is in.
+    (tmp_path / "cfg.ipynb").write_text(
+        _nb(
+            "import torch\n\nseed = 0\n",
+            'config = {"lr": 3e-4, "batch_size": 32, "epochs": 10}\nprint(config["lr"])\n',
+        )
+    )
+    data = json.loads(
+        run_mlint(
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "ML401",
+            "--output-format",
+            "json",
+            "cfg.ipynb",
+            cwd=tmp_path,
+        ).stdout
+    )
+    cells = {edit["cell"] for edit in data[0]["fix"]["edits"]}
+    assert data[0]["cell"] == 2 and cells == {1, 2}
+    assert all(edit["location"] is not None for edit in data[0]["fix"]["edits"])

@@ -19,6 +19,25 @@ def _location(location: Location | None) -> dict[str, int] | None:
     return {"row": location.line, "column": location.column}
 
 
+def _notebook_edits(diag: Diagnostic, sources: Sources) -> list[dict[str, Any]]:
+    """A notebook fix's edits at cell-relative positions, each naming its cell (a fix may
+    edit another cell than the diagnostic's, e.g. an import added to the first cell)."""
+    assert diag.fix is not None
+    out = []
+    for edit in diag.fix.edits:
+        start = sources.notebook_edit_location(diag, edit.start)
+        end = sources.notebook_edit_location(diag, edit.end)
+        out.append(
+            {
+                "content": edit.content,
+                "cell": start[0] if start else None,
+                "location": _location(start[1] if start else None),
+                "end_location": _location(end[1] if end else None),
+            }
+        )
+    return out
+
+
 def diagnostic_json(diag: Diagnostic, sources: Sources) -> dict[str, Any]:
     """One diagnostic as ruff's JSON object (edit positions are ``null`` where unknown)."""
     from mlint.docs import rule_url
@@ -28,14 +47,18 @@ def diagnostic_json(diag: Diagnostic, sources: Sources) -> dict[str, Any]:
         fix = {
             "applicability": diag.fix.applicability.value,
             "message": diag.fix.message,
-            "edits": [
-                {
-                    "content": edit.content,
-                    "location": _location(start),
-                    "end_location": _location(end),
-                }
-                for edit, start, end in edit_locations(diag, sources)
-            ],
+            "edits": (
+                _notebook_edits(diag, sources)
+                if diag.cell is not None
+                else [
+                    {
+                        "content": edit.content,
+                        "location": _location(start),
+                        "end_location": _location(end),
+                    }
+                    for edit, start, end in edit_locations(diag, sources)
+                ]
+            ),
         }
     return {
         "cell": diag.cell,

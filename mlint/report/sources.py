@@ -6,6 +6,7 @@ no longer decodes yields ``None`` and the formatter degrades (no frame, no edit 
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class Sources:
         self._files: dict[str, SourceLines | None] = {}
         self._notebooks: dict[str, list[SourceLines] | None] = {}
         self._notebook_lines: dict[str, NotebookLines | None] = {}
+        self._layouts: dict[str, tuple[list[int], list[tuple[int, SourceLines]]] | None] = {}
 
     def text(self, path: str) -> str | None:
         if path in self._given:
@@ -82,6 +84,24 @@ class Sources:
         """The text a fix's character offsets index into, when known (not for notebooks)."""
         return None if diag.cell is not None else self.file(diag.path)
 
+    def notebook_edit_location(self, diag: Diagnostic, offset: int) -> tuple[int, Location] | None:
+        """For a notebook fix: ``(cell, position in that cell)`` of an edit offset.
+
+        A notebook's edits index the joined code cells; masking keeps every length, so an
+        offset falls in one cell at the same place as in the notebook's own cell text.
+        """
+        if diag.path not in self._layouts:
+            self._layouts[diag.path] = _notebook_layout(self.text(diag.path))
+        layout = self._layouts[diag.path]
+        if layout is None:
+            return None
+        starts, cells = layout
+        index = bisect.bisect_right(starts, offset) - 1
+        if index < 0:
+            return None
+        number, lines = cells[index]
+        return number, lines.location(offset - starts[index])
+
     def file_lines(self, diag: Diagnostic) -> tuple[int, int] | None:
         """The diagnostic's first and last line in the file on disk.
 
@@ -107,6 +127,26 @@ class Sources:
         if path not in self._notebooks:
             self._notebooks[path] = _notebook_cells(self.text(path))
         return self._notebooks[path]
+
+
+def _notebook_layout(
+    text: str | None,
+) -> tuple[list[int], list[tuple[int, SourceLines]]] | None:
+    """Offsets of the linted cells in the joined source, with each cell's number and text."""
+    if text is None:
+        return None
+    from mlint.notebook import NotebookError, load, split_cells
+
+    try:
+        cells = split_cells(load(text))
+    except NotebookError:
+        return None
+    starts, out, offset = [], [], 0
+    for cell in cells:
+        starts.append(offset)
+        out.append((cell.index, SourceLines.of(cell.text)))
+        offset += len(cell.text)
+    return starts, out
 
 
 def _notebook_cells(text: str | None) -> list[SourceLines] | None:
