@@ -48,8 +48,20 @@ def _walk(root: str) -> Iterator[str]:
 def poll_changes(
     roots: Sequence[str], interval: float = POLL_INTERVAL_S, should_stop: Callable[[], bool] = bool
 ) -> Iterator[set[str]]:
-    """Yield the set of changed, added or removed paths after each change (polling fallback)."""
-    before = snapshot(roots)
+    """Yield the set of changed, added or removed paths after each change (polling fallback).
+
+    The first snapshot is taken now, not at the first ``next()``: a change made in between
+    is reported.
+    """
+    return _poll(roots, snapshot(roots), interval, should_stop)
+
+
+def _poll(
+    roots: Sequence[str],
+    before: dict[str, tuple[int, int]],
+    interval: float,
+    should_stop: Callable[[], bool],
+) -> Iterator[set[str]]:
     while not should_stop():
         time.sleep(interval)
         after = snapshot(roots)

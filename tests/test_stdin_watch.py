@@ -55,7 +55,10 @@ def test_force_exclude_applies_to_the_stdin_filename(tmp_path: Path) -> None:
 def test_polling_reports_changed_added_and_removed_files(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "notes.txt").write_text("ignored\n")
-    changes = poll_changes([str(tmp_path)], interval=0.05)
+    deadline = time.monotonic() + 30
+    changes = poll_changes(
+        [str(tmp_path)], interval=0.05, should_stop=lambda: time.monotonic() > deadline
+    )
     time.sleep(0.01)
     (tmp_path / "a.py").write_text("x = 22\n")
     assert next(changes) == {str(tmp_path / "a.py")}
