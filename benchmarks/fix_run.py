@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,13 +102,26 @@ def _ruff(root: Path) -> Counter[tuple[str, str, str]] | None:
     )
     found: Counter[tuple[str, str, str]] = Counter()
     for item in json.loads(proc.stdout or "[]"):
-        found[(os.path.relpath(item["filename"], root), item["code"], item["message"])] += 1
+        # Messages cite line numbers ("from line 342"), which a fix above them shifts.
+        message = re.sub(r"line \d+", "line N", item["message"])
+        found[(os.path.relpath(item["filename"], root), item["code"], message)] += 1
     return found
 
 
-def _broken(root: Path, changed: set[str]) -> list[str]:
+def _compiles(data: bytes, name: str) -> bool:
+    try:
+        compile(data, name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _broken(root: Path, changed: set[str], original: Path) -> list[str]:
+    """Changed files that no longer compile (a file that did not compile before is no case)."""
     bad = []
     for rel in sorted(changed):
+        if rel.endswith(".py") and not _compiles((original / rel).read_bytes(), rel):
+            continue
         path = root / rel
         try:
             if rel.endswith(".ipynb"):
@@ -138,7 +152,7 @@ def run_one(source: Path, work: Path) -> tuple[dict[str, object], bool]:
     second = {rel for rel, digest in _digests(copy).items() if after.get(rel) != digest}
     ruff_after = _ruff(copy)
     new_ruff = sorted((ruff_after - ruff_before).elements()) if ruff_before is not None else []
-    broken = _broken(copy, changed)
+    broken = _broken(copy, changed, source)
     stray = sorted(changed - fixable_files)
     report = {
         "corpus": str(source),
