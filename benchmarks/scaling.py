@@ -35,8 +35,8 @@ def _chunks() -> list[str]:
     """
     found: list[str] = []
     for path in sorted(FIXTURES.glob("ML*/*.py")):
-        if path.name not in ("bad.py", "good.py"):
-            continue
+        if path.name not in ("bad.py", "good.py") or path.parent.name == "ML003":
+            continue  # ML003's fixtures are what libcst cannot parse
         text = _FUTURE.sub("", path.read_text(encoding="utf-8"))
         try:
             ast.parse(text)

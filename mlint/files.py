@@ -195,7 +195,7 @@ def discover(
                 if respect_gitignore and walk_ignore.ignored(absolute, is_dir):
                     continue
                 if is_dir:
-                    if (absolute / "pyvenv.cfg").is_file():
+                    if _is_venv(absolute):
                         continue  # a virtual environment, whatever its name
                     subdirs.append(child)
                 elif entry.name.endswith(tuple(suffixes)) and _is_regular(entry):
@@ -204,6 +204,13 @@ def discover(
                         seen_files.add(file_path)
                         yield file_path
             stack.extend(reversed(subdirs))
+
+
+def _is_venv(directory: Path) -> bool:
+    try:
+        return (directory / "pyvenv.cfg").is_file()
+    except OSError:  # an unreadable folder: its own warning comes when it is walked
+        return False
 
 
 def _ignored_with_parents(path: Path, gitignore: _GitIgnore) -> bool:

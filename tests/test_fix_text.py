@@ -38,7 +38,8 @@ def test_form_feeds_before_statements_keep_every_fixture_fix() -> None:
         settings = settings_for(code, unsafe="unsafe" in expected_name)
         # A form feed on the line of each top-level statement that the fix leaves alone.
         with_feeds = "\x0c" + bad.replace("\nimport ", "\n\x0cimport ")
-        fixed = fix_source(with_feeds, "bad.py", settings).source
+        # The fixture's own path: ML701 reads the requirements file beside it.
+        fixed = fix_source(with_feeds, str(FIXTURES / code / "bad.py"), settings).source
         assert fixed.replace("\x0c", "") == expected, code
         assert fixed.count("\x0c") == with_feeds.count("\x0c"), code
 
@@ -62,7 +63,8 @@ def test_fixes_keep_the_file_line_ending(newline: str, code: str, expected_name:
     expected = (FIXTURES / code / expected_name).read_text(encoding="utf-8")
     settings = settings_for(code, unsafe="unsafe" in expected_name)
 
-    fixed = fix_source(bad.replace("\n", newline), "bad.py", settings).source
+    path = str(FIXTURES / code / "bad.py")  # ML701 reads the requirements file beside it
+    fixed = fix_source(bad.replace("\n", newline), path, settings).source
 
     assert fixed == expected.replace("\n", newline)
 
