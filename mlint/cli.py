@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from mlint import __version__
+from mlint.types import OUTPUT_FORMATS
 
 EXIT_ERROR = 2
 
@@ -53,21 +54,7 @@ def main() -> None:
 )
 @click.option(
     "--output-format",
-    type=click.Choice(
-        [
-            "full",
-            "concise",
-            "grouped",
-            "json",
-            "json-lines",
-            "github",
-            "gitlab",
-            "sarif",
-            "junit",
-            "pylint",
-            "rdjson",
-        ]
-    ),
+    type=click.Choice(OUTPUT_FORMATS),
     default=None,
     help="How to print diagnostics (default: full).",
 )

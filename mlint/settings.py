@@ -12,7 +12,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlint.files import find_config_file
-from mlint.types import Applicability, ConfigError, LintSettings, Overrides, Settings
+from mlint.types import (
+    Applicability,
+    ConfigError,
+    LintSettings,
+    OutputFormat,
+    Overrides,
+    Settings,
+)
 
 __all__ = [
     "ConfigError",
@@ -24,20 +31,6 @@ __all__ = [
     "resolve_settings",
 ]
 
-OutputFormat = Literal[
-    "full",
-    "concise",
-    "grouped",
-    "json",
-    "json-lines",
-    "github",
-    "gitlab",
-    "sarif",
-    "junit",
-    "pylint",
-    "rdjson",
-]
-OUTPUT_FORMATS: tuple[str, ...] = OutputFormat.__args__  # type: ignore[attr-defined]
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".bzr",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 # What one run does to the files: report, write the fixes, or print them as a diff.
 Mode = Literal["check", "fix", "diff"]
@@ -23,6 +23,22 @@ class FixAvailability(str, enum.Enum):
     NONE = "none"
     SOMETIMES = "sometimes"
     ALWAYS = "always"
+
+
+OutputFormat = Literal[
+    "full",
+    "concise",
+    "grouped",
+    "json",
+    "json-lines",
+    "github",
+    "gitlab",
+    "sarif",
+    "junit",
+    "pylint",
+    "rdjson",
+]
+OUTPUT_FORMATS: tuple[str, ...] = get_args(OutputFormat)
 
 
 @dataclass(frozen=True, order=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable
+from mlint.analysis.tensors import TENSOR_FACTORIES
 from mlint.walker import children
 
 PANDAS_CONSTRUCTORS = frozenset(
@@ -238,7 +239,7 @@ class KindTable:
             return "frame"
         if head == "numpy" and last in NUMPY_ARRAY_FUNCTIONS:
             return "array"
-        if head == "torch" and last in _TORCH_FACTORIES:
+        if head == "torch" and last in TENSOR_FACTORIES:
             return "tensor"
         return None
 
@@ -278,29 +279,6 @@ def _frame_subscript_kind(expr: cst.Subscript) -> str | None:
     return "frame" if _is_mask(expr.slice[0]) else None
 
 
-_TORCH_FACTORIES = frozenset(
-    {
-        "tensor",
-        "as_tensor",
-        "from_numpy",
-        "zeros",
-        "ones",
-        "empty",
-        "full",
-        "rand",
-        "randn",
-        "randint",
-        "arange",
-        "linspace",
-        "eye",
-        "zeros_like",
-        "ones_like",
-        "rand_like",
-        "randn_like",
-        "stack",
-        "cat",
-    }
-)
 _TENSOR_RETURNING = frozenset(
     {
         "to",
