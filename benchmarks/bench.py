@@ -51,7 +51,7 @@ QUICK_EVERY = 8  # --quick keeps every 8th file of the corpus
 COMMAND_TIMEOUT_S = 3600.0
 # mlint skips even a directory named on the command line when a .gitignore of the working
 # directory's ancestors lists it (ruff does not), and mlint's own .gitignore lists benchmarks/.corpus/.
-MLINT_FLAGS = ("--isolated", "--no-respect-gitignore")
+MLINT_FLAGS = ("--isolated", "--no-respect-gitignore", "--select", "ALL")
 
 
 def log(message: str) -> None:
