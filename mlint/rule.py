@@ -126,7 +126,7 @@ class FileContext:
             return None
         import bisect
 
-        index = bisect.bisect_right([first for first, _ in self.cells], self.line_of(node)) - 1
+        index = bisect.bisect_right(self.cell_lines, self.line_of(node)) - 1
         return self.cells[max(index, 0)][1]
 
     def same_cell(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
@@ -140,7 +140,7 @@ class FileContext:
             return f"line {line}"
         import bisect
 
-        index = max(bisect.bisect_right([first for first, _ in self.cells], line) - 1, 0)
+        index = max(bisect.bisect_right(self.cell_lines, line) - 1, 0)
         first, cell = self.cells[index]
         return f"cell {cell}, line {line - first + 1}"
 
