@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
@@ -320,6 +321,12 @@ def _settings_key(
         except OSError:
             return None
         digest.update(str(config_path.resolve()).encode() + b"|" + config_text)
+        if b"extend" in config_text:
+            bases = _extended_files(config_path)
+            if bases is None:
+                return None  # `resolve_settings` says what is wrong with the chain
+            for base in bases:
+                digest.update(b"|" + base)
     root = config_path.resolve().parent if config_path is not None else Path.cwd()
     if b"cache-dir" in config_text:
         return None  # where the cache lives is itself in the unvalidated config
@@ -327,6 +334,35 @@ def _settings_key(
     if cache_dir_problem(configured, root) is not None:
         return None  # `resolve_settings` says what is wrong with it
     return digest.hexdigest()[:24], root / configured
+
+
+def _extended_files(config_path: Path) -> list[bytes] | None:
+    """The bytes of every file the ``extend`` chain of ``config_path`` names, or ``None``."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    out: list[bytes] = []
+    current, seen = config_path, set()
+    while True:
+        try:
+            data = tomllib.loads(current.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        table = data.get("tool", {}).get("mlint", {}) if current.name == "pyproject.toml" else data
+        extend = table.get("extend") if isinstance(table, dict) else None
+        if extend is None:
+            return out
+        if not isinstance(extend, str) or current.resolve() in seen:
+            return None
+        seen.add(current.resolve())
+        target = Path(os.path.expandvars(os.path.expanduser(extend)))
+        current = target if target.is_absolute() else current.resolve().parent / target
+        try:
+            out.append(str(current.resolve()).encode() + b"|" + current.read_bytes())
+        except OSError:
+            return None
 
 
 def _settings_to_json(settings: Settings) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from mlint.types import (
 
 if TYPE_CHECKING:
     from mlint.baseline import Entry
+    from mlint.config_tree import SettingsTree
     from mlint.report import ReportContext
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
@@ -39,7 +40,7 @@ def _warn(message: str) -> None:
     click.echo(f"mlint: error: {message}", err=True)
 
 
-def _overrides(options: CheckOptions) -> Overrides:
+def _overrides(options: CheckOptions, config_overrides: tuple[str, ...] = ()) -> Overrides:
     return Overrides(
         select=_split(options.select) or None,
         extend_select=_split(options.extend_select),
@@ -55,6 +56,7 @@ def _overrides(options: CheckOptions) -> Overrides:
         cache_dir=options.cache_dir,
         unsafe_fixes=options.unsafe_fixes,
         ignore_noqa=options.ignore_noqa,
+        config_overrides=config_overrides,
     )
 
 
@@ -104,26 +106,48 @@ def _watch(options: CheckOptions) -> int:
     return EXIT_CLEAN
 
 
+def _config_arguments(options: CheckOptions) -> tuple[Path | None, tuple[str, ...]]:
+    """``--config`` values: at most one file, and the ``KEY = VALUE`` overrides in order."""
+    from mlint.config_file import is_override
+
+    files = [value for value in options.config if not is_override(value)]
+    if len(files) > 1:
+        raise ConfigError(
+            f"--config: more than one configuration file given ({', '.join(files)}); "
+            "pass one, and put single options as `--config 'KEY = VALUE'`"
+        )
+    return (Path(files[0]) if files else None), tuple(
+        value for value in options.config if is_override(value)
+    )
+
+
 def _run_check(options: CheckOptions) -> int:
     paths: list[str] = list(options.paths) or ["."]
-    config_file = Path(options.config_file) if options.config_file else None
+    config_file, config_overrides = _config_arguments(options)
+    overrides = _overrides(options, config_overrides)
     if options.reads_stdin and options.stdin_filename:
         # The configuration of the file the editor is showing, as ruff finds it.
-        search_from: Path | None = Path(options.stdin_filename).absolute().parent
+        search_from = Path(options.stdin_filename).absolute().parent
     else:
-        search_from = Path(paths[0]) if paths[0] != "-" and Path(paths[0]).exists() else None
+        search_from = Path.cwd()
     from mlint.cache import load_settings
+    from mlint.config_tree import SettingsTree
 
+    use_cache = not options.no_cache  # `--no-cache` neither reads nor writes the cache
     settings = load_settings(
-        config_file,
-        _overrides(options),
-        isolated=options.isolated,
-        search_from=search_from,
-        # `--no-cache` neither reads nor writes anything under the cache directory.
-        use_cache=not options.no_cache,
+        config_file, overrides, options.isolated, search_from, use_cache=use_cache
+    )
+    fixed = options.isolated or config_file is not None or options.reads_stdin
+    tree = SettingsTree(
+        settings,
+        None if fixed else (lambda path: load_settings(path, overrides, use_cache=use_cache)),
     )
     if options.show_settings:
-        click.echo(settings.describe())
+        # As ruff shows them: the settings that govern the first path given.
+        shown = tree.for_file(paths[0]) if paths[0] != "-" and Path(paths[0]).is_file() else None
+        if shown is None and paths[0] != "-" and Path(paths[0]).is_dir():
+            shown = tree.for_directory(Path(paths[0]).absolute())
+        click.echo((shown or settings).describe())
         return EXIT_CLEAN
     mode = options.mode
     if options.add_noqa and mode != "check":
@@ -150,14 +174,7 @@ def _run_check(options: CheckOptions) -> int:
 
     files: list[str] = []
     bad_paths = 0
-    for item in discover(
-        paths,
-        settings.project_root,
-        settings.exclude,
-        settings.extend_exclude,
-        settings.respect_gitignore,
-        settings.force_exclude,
-    ):
+    for item in discover(paths, tree.scope_for):
         if isinstance(item, DiscoveryWarning):
             _warn(f"{item.path}: {item.message}")
             bad_paths += 1
@@ -179,6 +196,7 @@ def _run_check(options: CheckOptions) -> int:
         remove_stale_temps(files)  # left by a run killed in the middle of a write
     run_options = RunOptions(
         lint=settings.lint,
+        lint_for=tree.lint_for,
         mode=mode,
         cache_dir=None if options.no_cache or mode != "check" else settings.cache_dir,
         jobs=options.jobs,
@@ -195,7 +213,7 @@ def _run_check(options: CheckOptions) -> int:
     if options.write_baseline:
         return _write_baseline(results, options.write_baseline, settings)
     if baseline is not None and options.baseline:
-        filtered = _apply_baseline(results, baseline, options.baseline, options, settings)
+        filtered = _apply_baseline(results, baseline, options.baseline, options, settings, tree)
         if filtered is None:
             return EXIT_ERROR
         results = filtered
@@ -243,6 +261,7 @@ def _apply_baseline(
     target: str,
     options: CheckOptions,
     settings: Settings,
+    tree: SettingsTree,
 ) -> list[FileResult] | None:
     """Keep the diagnostics the baseline does not know; report stale entries on stderr."""
     from mlint.baseline import BaselineError, apply, save
@@ -251,7 +270,7 @@ def _apply_baseline(
         results,
         entries,
         settings.project_root,
-        settings.lint.codes_for,
+        lambda path: tree.lint_for(path).codes_for(path),
         keep_unchanged=settings.output_format == "sarif",
     )
     stale = outcome.stale
@@ -508,15 +527,16 @@ def _summary(
         lines.append(f"Found {total} {noun}.")
     fixable = _fixable(results, unsafe)
     hidden = _hidden_unsafe(results, unsafe)
+    # ruff 0.17's wording, word for word.
+    available = (
+        f"{hidden} unsafe fix{'es' if hidden != 1 else ''} available with `--fix --unsafe-fixes`"
+    )
     if fixable:
-        option = "`--fix`" if not unsafe else "`--fix --unsafe-fixes`"
-        lines.append(f"[*] {fixable} fixable with the {option} option.")
-    if hidden:
-        prefix = "" if fixable else "No fixes available "
         lines.append(
-            f"{prefix}({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the "
-            "`--unsafe-fixes` option)."
+            f"[*] {fixable} fixable with `--fix`" + (f" ({available})." if hidden else ".")
         )
+    elif hidden:
+        lines.append(f"{available}.")
     if unchecked:
         lines.append(_not_checked(unchecked))
     return "\n".join(lines) + "\n"

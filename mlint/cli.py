@@ -87,10 +87,12 @@ def main() -> None:
 @click.option("--cache-dir", default=None, help="Where to keep the cache (default: .mlint_cache).")
 @click.option(
     "--config",
-    "config_file",
-    type=click.Path(),
-    default=None,
-    help="Use this pyproject.toml or mlint.toml instead of the closest one.",
+    "config",
+    multiple=True,
+    help=(
+        "A pyproject.toml or mlint.toml to use for every file instead of the closest one, or "
+        "a TOML `KEY = VALUE` pair that overrides one option of every config (repeatable)."
+    ),
 )
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option(

@@ -8,8 +8,9 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
@@ -27,16 +28,18 @@ class DiscoveryWarning:
 
 class _Excludes:
     """Exclude patterns, compiled once: names (``build``) match any path component,
-    patterns with a slash (``pkg/gen``) match the path relative to the project root."""
+    patterns with a slash (``pkg/gen``) match the path relative to the project root, and
+    absolute ones (from a configuration reached by ``extend``) the absolute path."""
 
     def __init__(self, root: Path, patterns: Sequence[str]) -> None:
         self.root = root
-        names = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/")]
-        anchored = [p.rstrip("/") for p in patterns if "/" in p.rstrip("/")]
-        self._name = re.compile("|".join(fnmatch.translate(p) for p in names)) if names else None
-        self._anchored = (
-            re.compile("|".join(fnmatch.translate(p) for p in anchored)) if anchored else None
-        )
+        stripped = [p.rstrip("/") for p in patterns]
+        names = [p for p in stripped if "/" not in p]
+        anchored = [p for p in stripped if "/" in p and not p.startswith("/")]
+        absolute = [p for p in stripped if p.startswith("/")]
+        self._name = _compile(names)
+        self._anchored = _compile(anchored)
+        self._absolute = _compile(absolute)
 
     def _relative(self, path: Path) -> str:
         try:
@@ -46,21 +49,45 @@ class _Excludes:
         except ValueError:
             return path.as_posix()
 
+    def _anchored_match(self, path: Path) -> bool:
+        if self._anchored is not None and self._anchored.match(self._relative(path)):
+            return True
+        if self._absolute is None:
+            return False
+        absolute = path if path.is_absolute() else path.resolve()
+        return bool(self._absolute.match(absolute.as_posix()))
+
     def entry(self, path: Path) -> bool:
         """For an entry met while walking: its ancestors were already checked."""
         if self._name is not None and self._name.match(path.name):
             return True
-        return self._anchored is not None and bool(self._anchored.match(self._relative(path)))
+        return self._anchored_match(path)
 
     def anywhere(self, path: Path) -> bool:
         """For a path named on the command line: the path or any ancestor."""
         parts = self._relative(path).split("/")
         if self._name is not None and any(self._name.match(part) for part in parts):
             return True
-        if self._anchored is not None:
-            prefixes = ("/".join(parts[: i + 1]) for i in range(len(parts)))
-            return any(self._anchored.match(prefix) for prefix in prefixes)
-        return False
+        absolute = path if path.is_absolute() else path.resolve()
+        return any(self._anchored_match(p) for p in (absolute, *absolute.parents))
+
+
+def _compile(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)) if patterns else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What decides which files under one configuration are linted."""
+
+    root: str
+    exclude: tuple[str, ...]
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+
+    @cached_property
+    def excludes(self) -> _Excludes:
+        return _Excludes(Path(self.root).resolve(), self.exclude)
 
 
 class _GitIgnore:
@@ -115,19 +142,18 @@ def force_excluded(
 
 def discover(
     paths: Sequence[str],
-    root: str,
-    exclude: Sequence[str],
-    extend_exclude: Sequence[str],
-    respect_gitignore: bool,
-    force_exclude: bool,
+    scope_for: Callable[[Path], Scope],
     suffixes: Sequence[str] = SOURCE_SUFFIXES,
 ) -> Iterator[str | DiscoveryWarning]:
-    """Yield the files to lint (sorted per directory) and one warning per bad path."""
-    root_path = Path(root).resolve()
-    excludes = _Excludes(root_path, [*exclude, *extend_exclude])
+    """Yield the files to lint (sorted per directory) and one warning per bad path.
+
+    ``scope_for(directory)`` gives the excludes that govern the entries of ``directory``:
+    those of the closest configuration file, so each sub-project keeps its own.
+    """
     gitignore = _GitIgnore()
-    if respect_gitignore:
-        for parent in reversed((Path.cwd().resolve(), *Path.cwd().resolve().parents)):
+    cwd = Path.cwd().resolve()
+    if scope_for(cwd).respect_gitignore:
+        for parent in reversed((cwd, *cwd.parents)):
             gitignore.load(parent)
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
@@ -141,9 +167,10 @@ def discover(
             yield DiscoveryWarning(raw, "not a regular file; skipped")
             continue
         if path.is_file():
-            if force_exclude and (
-                excludes.anywhere(path)
-                or (respect_gitignore and gitignore.ignored(path.resolve(), False))
+            scope = scope_for(path.absolute().parent)
+            if scope.force_exclude and (
+                scope.excludes.anywhere(path)
+                or (scope.respect_gitignore and gitignore.ignored(path.resolve(), False))
             ):
                 continue
             if raw not in seen_files:
@@ -152,8 +179,13 @@ def discover(
             continue
         # A directory named on the command line is linted even when .gitignore ignores it
         # (as ruff does); the .gitignore files inside it still apply.
+        scope = scope_for(path.absolute())
         walk_ignore = gitignore
-        if respect_gitignore and not force_exclude and _ignored_with_parents(path, gitignore):
+        if (
+            scope.respect_gitignore
+            and not scope.force_exclude
+            and _ignored_with_parents(path, gitignore)
+        ):
             walk_ignore = _GitIgnore()
         stack = [path]
         while stack:
@@ -174,7 +206,8 @@ def discover(
                     yield DiscoveryWarning(str(directory), "directory loop (symlink cycle) skipped")
                 continue
             seen_dirs.add(key)
-            if respect_gitignore:
+            scope = scope_for(resolved_dir)
+            if scope.respect_gitignore:
                 walk_ignore.load(resolved_dir)
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -190,9 +223,9 @@ def discover(
                     is_dir = entry.is_dir()
                 except OSError:
                     continue
-                if excludes.entry(absolute):
+                if scope.excludes.entry(absolute):
                     continue
-                if respect_gitignore and walk_ignore.ignored(absolute, is_dir):
+                if scope.respect_gitignore and walk_ignore.ignored(absolute, is_dir):
                     continue
                 if is_dir:
                     if _is_venv(absolute):
@@ -426,33 +459,42 @@ def _same_metadata(fd: int, info: os.stat_result) -> bool:
     return True
 
 
-def find_config_file(start: Path) -> Path | None:
-    """The closest ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table, upward.
+def config_in(directory: Path) -> Path | None:
+    """``directory``'s own ``mlint.toml``, or ``pyproject.toml`` with a ``[tool.mlint]`` table.
 
     A ``pyproject.toml`` that cannot be read, or is not UTF-8, is an error: it might hold
     the settings, and a run with the defaults instead would pass silently.
     """
     from mlint.types import ConfigError
 
-    directory = start if start.is_dir() else start.parent
-    for candidate_dir in (directory.resolve(), *directory.resolve().parents):
-        try:
-            for name in ("mlint.toml", ".mlint.toml"):
-                candidate = candidate_dir / name
-                if candidate.is_file():
-                    return candidate
-            pyproject = candidate_dir / "pyproject.toml"
-            if not pyproject.is_file():
-                continue
-            text = pyproject.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"{pyproject}: cannot read config: not UTF-8 (invalid byte "
-                f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
-            ) from None
-        except OSError as exc:
-            where = exc.filename or candidate_dir
-            raise ConfigError(f"{where}: cannot read config: {exc.strerror or exc}") from None
-        if "[tool.mlint" in text:
-            return pyproject
+    pyproject = directory / "pyproject.toml"
+    try:
+        for name in ("mlint.toml", ".mlint.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        if not pyproject.is_file():
+            return None
+    except OSError:
+        return None  # a folder that cannot be searched: the walk warns about it
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{pyproject}: cannot read config: not UTF-8 (invalid byte "
+            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:
+        where = exc.filename or directory
+        raise ConfigError(f"{where}: cannot read config: {exc.strerror or exc}") from None
+    return pyproject if "[tool.mlint" in text else None
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The closest configuration file (see ``config_in``), from ``start`` upward."""
+    directory = (start if start.is_dir() else start.parent).resolve()
+    for candidate_dir in (directory, *directory.parents):
+        found = config_in(candidate_dir)
+        if found is not None:
+            return found
     return None

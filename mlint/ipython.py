@@ -169,7 +169,8 @@ class SessionLinter:
                 self.settings()
             except ConfigError as exc:
                 self.select, self.ignore, self._settings = old
-                print(f"mlint: {exc}")
+                # Blamed on the magic that gave the selector, not on the CLI flag it stands for.
+                print(f"mlint: {exc}".replace(f"--{command}:", f"%mlint {command}:", 1))
                 return
         elif command == "reset":
             self.select, self.ignore, self._settings = None, [], None

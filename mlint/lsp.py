@@ -701,17 +701,15 @@ def is_excluded(path: Path, settings: Settings) -> bool:
     """Whether ``exclude``/``extend-exclude`` keeps this file out (as ``--force-exclude`` would)."""
     if not path.is_file():
         return False
-    from mlint.files import discover
+    from mlint.files import force_excluded
 
-    found = discover(
-        [str(path)],
+    return force_excluded(
+        str(path),
         settings.project_root,
         settings.exclude,
         settings.extend_exclude,
         respect_gitignore=False,
-        force_exclude=True,
     )
-    return not any(isinstance(item, str) for item in found)
 
 
 def create_server() -> MlintServer:

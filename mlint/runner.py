@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
 
+    from mlint.cache import Cache
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -22,6 +24,14 @@ class RunOptions:
     mode: Mode = "check"
     cache_dir: str | None = None
     jobs: int = 0
+    # The settings of each file when they differ (the closest config file's); else ``lint``.
+    lint_for: Callable[[str], LintSettings] | None = None
+
+    def settings_of(self, path: str) -> LintSettings:
+        return self.lint if self.lint_for is None else self.lint_for(path)
+
+
+Job = tuple[str, LintSettings]
 
 
 def _lint_text(text: str, path: str, lint: LintSettings, mode: Mode) -> FileResult:
@@ -90,10 +100,8 @@ def process_file(path: str, lint: LintSettings, mode: Mode) -> tuple[FileResult,
     return result, digest
 
 
-def _worker(
-    batch: Sequence[str], lint: LintSettings, mode: Mode
-) -> list[tuple[FileResult, str | None]]:
-    return [process_file(path, lint, mode) for path in batch]
+def _worker(batch: Sequence[Job], mode: Mode) -> list[tuple[FileResult, str | None]]:
+    return [process_file(path, lint, mode) for path, lint in batch]
 
 
 def die_with_parent(parent: int) -> None:
@@ -123,12 +131,10 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _lane(
-    batch: Sequence[str], lint: LintSettings, mode: Mode, parent: int, conn: Connection
-) -> None:
+def _lane(batch: Sequence[Job], mode: Mode, parent: int, conn: Connection) -> None:
     """A worker that reports file by file, so the parent knows which file it died on."""
     die_with_parent(parent)
-    for path in batch:
+    for path, lint in batch:
         conn.send(process_file(path, lint, mode))
     conn.close()
 
@@ -146,64 +152,73 @@ def run(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[FileResult]:
     """Yield one ``FileResult`` per path, cached ones first, the rest as workers finish."""
-    cache = None
-    if options.cache_dir is not None:
-        from mlint.cache import Cache
+    # One cache file per distinct settings: files of two projects never share entries.
+    caches: dict[LintSettings, Cache] = {}
 
-        cache = Cache(options.cache_dir, options.lint.fingerprint())
-    todo: list[str] = []
+    def cache_of(lint: LintSettings) -> Cache | None:
+        if options.cache_dir is None:
+            return None
+        if lint not in caches:
+            from mlint.cache import Cache
+
+            caches[lint] = Cache(options.cache_dir, lint.fingerprint())
+        return caches[lint]
+
+    todo: list[Job] = []
     for path in paths:
+        lint = options.settings_of(path)
+        cache = cache_of(lint)
         cached = cache.lookup(path) if cache is not None else None
         if cached is not None and (options.mode == "check" or not any(d.fixable for d in cached)):
             yield FileResult(path, tuple(cached), cached=True)
             if progress:
                 progress(1)
         else:
-            todo.append(path)
+            todo.append((path, lint))
+    lint_of = dict(todo)
     jobs = options.jobs or os.cpu_count() or 1
     try:
-        for result, digest in _execute(todo, options, jobs):
+        for result, digest in _execute(todo, options.mode, jobs):
+            cache = cache_of(lint_of[result.path])
             if cache is not None and digest is not None and result.error is None:
                 cache.store(result.path, digest, result.diagnostics)
             if progress:
                 progress(1)
             yield result
     finally:
-        if cache is not None:
+        for cache in caches.values():
             cache.save()
 
 
 def _execute(
-    paths: list[str], options: RunOptions, jobs: int
+    jobs_todo: list[Job], mode: Mode, jobs: int
 ) -> Iterator[tuple[FileResult, str | None]]:
-    if jobs <= 1 or len(paths) < 4:
-        for path in paths:
-            yield process_file(path, options.lint, options.mode)
+    if jobs <= 1 or len(jobs_todo) < 4:
+        for path, lint in jobs_todo:
+            yield process_file(path, lint, mode)
         return
 
     # Small chunks keep both workers busy to the end; large files go first.
-    def size(path: str) -> int:
+    def size(job: Job) -> int:
         try:
-            return os.path.getsize(path)
+            return os.path.getsize(job[0])
         except OSError:
             return 0
 
-    ordered = sorted(paths, key=size, reverse=True)
+    ordered = sorted(jobs_todo, key=size, reverse=True)
     chunk = max(1, min(16, len(ordered) // (jobs * 8)))
     batches = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    unfinished: list[str] = []
+    unfinished: list[Job] = []
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=_pool_context(),
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        futures = {
-            pool.submit(_worker, batch, options.lint, options.mode): batch for batch in batches
-        }
+        futures = {pool.submit(_worker, batch, mode): batch for batch in batches}
         for future in as_completed(futures):
             try:
                 results = future.result()
@@ -212,12 +227,10 @@ def _execute(
                 continue
             yield from results
     if unfinished:
-        yield from _one_by_one(unfinished, options, jobs)
+        yield from _one_by_one(unfinished, mode, jobs)
 
 
-def _one_by_one(
-    paths: list[str], options: RunOptions, jobs: int
-) -> Iterator[tuple[FileResult, str | None]]:
+def _one_by_one(paths: list[Job], mode: Mode, jobs: int) -> Iterator[tuple[FileResult, str | None]]:
     """Re-run files whose worker died, in lanes that report each file as it is done.
 
     When a lane dies, the file it was on is reported as not checked and a new lane takes
@@ -226,13 +239,13 @@ def _one_by_one(
     from multiprocessing.connection import wait
 
     context = _pool_context()
-    lanes: dict[Connection, tuple[BaseProcess, list[str]]] = {}
+    lanes: dict[Connection, tuple[BaseProcess, list[Job]]] = {}
 
-    def start(batch: list[str]) -> None:
+    def start(batch: list[Job]) -> None:
         reader, writer = context.Pipe(duplex=False)
         process = context.Process(  # type: ignore[attr-defined]
             target=_lane,
-            args=(batch, options.lint, options.mode, os.getpid(), writer),
+            args=(batch, mode, os.getpid(), writer),
             daemon=True,
         )
         process.start()
@@ -253,7 +266,7 @@ def _one_by_one(
                 reader.close()
                 process.join()
                 if batch:
-                    yield FileResult(batch[0], error=_death(process.exitcode)), None
+                    yield FileResult(batch[0][0], error=_death(process.exitcode)), None
                     if batch[1:]:
                         start(batch[1:])
                 continue

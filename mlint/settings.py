@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from mlint.config_file import (
+    FileConfig,
+    Selection,
+    did_you_mean,
+    merge,
+    read_layers,
+    read_override,
+    tag_selectors,
+)
 from mlint.files import find_config_file
 from mlint.types import (
     Applicability,
     ConfigError,
     LintSettings,
-    OutputFormat,
     Overrides,
     Settings,
 )
@@ -62,97 +68,14 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 
 
-class FileConfig(BaseModel):
-    """The ``[tool.mlint]`` table (or a whole ``mlint.toml``)."""
-
-    # strict: a TOML string is not a bool (`unsafe-fixes = "yes"` is an error, not True).
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
-
-    select: list[str] | None = None
-    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    ignore: list[str] = Field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
-    fixable: list[str] | None = None
-    unfixable: list[str] = Field(default_factory=list)
-    exclude: list[str] | None = None
-    extend_exclude: list[str] = Field(default_factory=list, alias="extend-exclude")
-    respect_gitignore: bool = Field(default=True, alias="respect-gitignore")
-    force_exclude: bool = Field(default=False, alias="force-exclude")
-    output_format: OutputFormat = Field(default="full", alias="output-format")
-    cache_dir: str = Field(default=".mlint_cache", alias="cache-dir")
-    target_version: Literal["py310", "py311", "py312", "py313", "py314"] = Field(
-        default="py310", alias="target-version"
-    )
-    unsafe_fixes: bool = Field(default=False, alias="unsafe-fixes")
-    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-def _format_validation_error(error: ValidationError, where: str, model: type[BaseModel]) -> str:
-    first = error.errors()[0]
-    key = ".".join(str(p) for p in first["loc"])
-    if first["type"] == "extra_forbidden":
-        last = str(first["loc"][-1])
-        hint = _did_you_mean(last, _field_names(model)) if len(first["loc"]) == 1 else ""
-        return f"{where}: unknown key `{key}`{hint}"
-    return f"{where}: invalid value for `{key}`: {first['msg']}"
-
-
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: cannot read config: not UTF-8 (invalid byte "
-            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return data
-
-
-def _toml_type(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    return names.get(type(value), "an array" if isinstance(value, list) else "a date or time")
-
-
-def read_config_file(path: Path) -> tuple[FileConfig, Path]:
-    """Parse one config file; ``(config, the directory its paths are relative to)``."""
-    data = _load_toml(path)
-    if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        if not isinstance(tool, dict):
-            raise ConfigError(f"{path}: `tool` must be a table, not {_toml_type(tool)}")
-        table = tool.get("mlint", {})
-        where = f"{path} [tool.mlint]"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: `tool.mlint` must be a table, not {_toml_type(table)}")
-    else:
-        table = data
-        where = str(path)
-    try:
-        config = FileConfig.model_validate(table)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, where, FileConfig)) from None
-    return config, path.parent.resolve()
-
-
 # Rule selection --------------------------------------------------------------
+
+
+def _specificity(selector: str, codes_by_name: Mapping[str, str]) -> int:
+    """``ALL`` < a prefix (longer is more specific) < a whole code or rule name."""
+    if selector == "ALL":
+        return 0
+    return 100 if selector in codes_by_name else len(selector)
 
 
 def expand_selector(selector: str, codes_by_name: Mapping[str, str]) -> set[str]:
@@ -168,22 +91,41 @@ def expand_selector(selector: str, codes_by_name: Mapping[str, str]) -> set[str]
     if not matched:
         raise ConfigError(
             f"unknown rule selector `{selector}`"
-            + _did_you_mean(selector, sorted(codes | set(codes_by_name)))
+            + did_you_mean(selector, sorted(codes | set(codes_by_name)))
         )
     return matched
 
 
-def resolve_selection(
-    select: Iterable[str],
-    extend_select: Iterable[str],
-    ignore: Iterable[str],
-    codes_by_name: Mapping[str, str],
+def _expand(selector: str, where: str, codes_by_name: Mapping[str, str]) -> set[str]:
+    try:
+        return expand_selector(selector, codes_by_name)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def resolve_layers(
+    start: Iterable[str], layers: Sequence[Selection], codes_by_name: Mapping[str, str]
 ) -> frozenset[str]:
-    enabled: set[str] = set()
-    for selector in (*select, *extend_select):
-        enabled |= expand_selector(selector, codes_by_name)
-    for selector in ignore:
-        enabled -= expand_selector(selector, codes_by_name)
+    """The codes left enabled after each layer of selectors, in order, as ruff resolves them.
+
+    A layer with ``select`` starts again from its own selectors; within a layer the more
+    specific selector wins (``ignore = ["ML5"]`` with ``extend-select = ["ML501"]`` keeps
+    ML501), and at equal specificity ``ignore`` wins.
+    """
+    enabled = set(start)
+    for layer in layers:
+        updates: dict[str, tuple[int, bool]] = {}
+        chosen = [(s, w, True) for s, w in (*(layer.select or ()), *layer.extend)]
+        chosen += [(s, w, False) for s, w in layer.ignore]
+        for selector, where, on in chosen:
+            rank = (_specificity(selector, codes_by_name), not on)
+            for code in _expand(selector, where, codes_by_name):
+                if code not in updates or rank >= (updates[code][0], not updates[code][1]):
+                    updates[code] = (rank[0], on)
+        if layer.select is not None:
+            enabled = set()
+        enabled |= {code for code, (_, on) in updates.items() if on}
+        enabled -= {code for code, (_, on) in updates.items() if not on}
     return frozenset(enabled)
 
 
@@ -199,7 +141,7 @@ def _validate_rule_options(
         if code not in registry:
             raise ConfigError(
                 f"{where}: unknown rule `{key}` in `rules`"
-                + _did_you_mean(key, sorted(registry) + sorted(codes_by_name))
+                + did_you_mean(key, sorted(registry) + sorted(codes_by_name))
             )
         model = registry[code].options_model
         if model is None:
@@ -221,7 +163,7 @@ def _validate_options(model: type[Any], options: dict[str, Any], where: str) -> 
         first = exc.errors()[0]
         loc = str(first["loc"][0]).replace("_", "-") if first["loc"] else ""
         if first["type"] == "unexpected_keyword_argument" or first["type"] == "extra_forbidden":
-            raise ConfigError(f"{where}: unknown key `{loc}`{_did_you_mean(loc, names)}") from None
+            raise ConfigError(f"{where}: unknown key `{loc}`{did_you_mean(loc, names)}") from None
         message = first["msg"].removeprefix("Value error, ")
         detail = f" for `{loc}`" if loc else ""
         raise ConfigError(f"{where}: invalid value{detail}: {message}") from None
@@ -233,51 +175,61 @@ def resolve_settings(
     isolated: bool = False,
     search_from: Path | None = None,
 ) -> Settings:
-    """Build the run's ``Settings`` from the discovered or given config file and the flags."""
+    """Build the ``Settings`` from the discovered or given config file and the flags.
+
+    Layers, later over earlier: the files an ``extend`` chain names, the config file, each
+    ``--config KEY = VALUE``, then the dedicated flags (``--select``, ...).
+    """
     from mlint.manifest import OPT_IN, RULE_NAMES
 
     path = None if isolated else (config_file or find_config_file(search_from or Path.cwd()))
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"{config_file}: config file not found")
     if path is not None:
-        file_config, root = read_config_file(path)
-        where = str(path)
+        layers = read_layers(path)
+        root, where = path.parent.resolve(), str(path)
     else:
-        file_config, root, where = FileConfig(), Path.cwd().resolve(), "defaults"
+        layers, root, where = [], Path.cwd().resolve(), "defaults"
+    layers += [read_override(text, root) for text in overrides.config_overrides]
+    file_config, selections, fix_selections = merge(layers, root)
 
     codes_by_name = {name: code for code, name in RULE_NAMES.items()}
     codes_by_name.update({code: code for code in RULE_NAMES})
 
-    select = overrides.select if overrides.select is not None else file_config.select
+    if overrides.select is not None or overrides.extend_select or overrides.ignore:
+        selections.append(
+            Selection(
+                select=None
+                if overrides.select is None
+                else tag_selectors(overrides.select, "--select"),
+                extend=tag_selectors(overrides.extend_select, "--extend-select"),
+                ignore=tag_selectors(overrides.ignore, "--ignore"),
+            )
+        )
+    if overrides.fixable is not None or overrides.unfixable:
+        fix_selections.append(
+            Selection(
+                select=None
+                if overrides.fixable is None
+                else tag_selectors(overrides.fixable, "--fixable"),
+                ignore=tag_selectors(overrides.unfixable, "--unfixable"),
+            )
+        )
     # Without a `select`, the default set: every rule but the opt-in ones.
-    select = select if select is not None else sorted(set(RULE_NAMES) - OPT_IN)
-    try:
-        enabled = resolve_selection(
-            select,
-            [*file_config.extend_select, *overrides.extend_select],
-            [*file_config.ignore, *overrides.ignore],
-            codes_by_name,
-        )
-        fixable = resolve_selection(
-            overrides.fixable or file_config.fixable or ["ALL"],
-            [],
-            [*file_config.unfixable, *overrides.unfixable],
-            codes_by_name,
-        )
-        pfi: dict[str, set[str]] = {}
-        for pattern, selectors in file_config.per_file_ignores.items():
+    enabled = resolve_layers(sorted(set(RULE_NAMES) - OPT_IN), selections, codes_by_name)
+    fixable = resolve_layers(RULE_NAMES, fix_selections, codes_by_name)
+    pfi: dict[str, set[str]] = {}
+    for pattern, selectors in file_config.per_file_ignores.items():
+        for selector in selectors:
+            pfi.setdefault(pattern, set()).update(_expand(selector, where, codes_by_name))
+    for item in overrides.per_file_ignores:
+        pattern, sep, selectors_text = item.rpartition(":")
+        if not sep:
+            raise ConfigError(f"--per-file-ignores expects PATTERN:CODES, got `{item}`")
+        for selector in selectors_text.split(","):
             pfi.setdefault(pattern, set()).update(
-                resolve_selection(selectors, [], [], codes_by_name)
+                _expand(selector, "--per-file-ignores", codes_by_name)
             )
-        for item in overrides.per_file_ignores:
-            pattern, sep, selectors_text = item.rpartition(":")
-            if not sep:
-                raise ConfigError(f"--per-file-ignores expects PATTERN:CODES, got `{item}`")
-            pfi.setdefault(pattern, set()).update(
-                resolve_selection(selectors_text.split(","), [], [], codes_by_name)
-            )
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
 
     unsafe = (
         overrides.unsafe_fixes if overrides.unsafe_fixes is not None else file_config.unsafe_fixes

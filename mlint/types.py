@@ -161,7 +161,13 @@ class LintSettings:
         name = Path(path).name
         ignored: set[str] = set()
         for pattern, codes in self.per_file_ignores:
-            if fnmatch(rel, pattern) or fnmatch(name, pattern) or fnmatch(rel, pattern + "/*"):
+            # An absolute pattern comes from a base file reached by `extend`.
+            target = Path(path).resolve().as_posix() if pattern.startswith("/") else rel
+            if (
+                fnmatch(target, pattern)
+                or fnmatch(name, pattern)
+                or fnmatch(target, pattern + "/*")
+            ):
                 ignored |= codes
         return self.enabled - ignored
 
@@ -228,6 +234,7 @@ class Overrides:
     cache_dir: str | None = None
     unsafe_fixes: bool | None = None
     ignore_noqa: bool = False
+    config_overrides: tuple[str, ...] = ()  # `--config 'KEY = VALUE'`, in order
 
 
 @dataclass(frozen=True)
@@ -265,7 +272,7 @@ class CheckOptions:
     ignore_noqa: bool = False
     no_cache: bool = False
     cache_dir: str | None = None
-    config_file: str | None = None
+    config: tuple[str, ...] = ()  # files and `KEY = VALUE` overrides, as given
     isolated: bool = False
     stdin_filename: str | None = None
     show_settings: bool = False

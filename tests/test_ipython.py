@@ -98,7 +98,7 @@ def test_on_off_and_select(shell: InteractiveShell, capsys: pytest.CaptureFixtur
     assert "select ML5,ML2" in run(shell, "%mlint select ML5, ML2", capsys)
     assert "ML501" in run(shell, CALL_CELL, capsys)
     assert run(shell, "%mlint select XX9", capsys).strip() == (
-        "mlint: defaults: unknown rule selector `XX9`"
+        "mlint: %mlint select: unknown rule selector `XX9`"
     )
     assert "ML501" in run(shell, CALL_CELL, capsys)  # the last good selection stays
     status = run(shell, "%mlint ignore ML501", capsys)

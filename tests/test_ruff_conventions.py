@@ -174,3 +174,43 @@ def test_every_flag_is_described_in_help(command: str) -> None:
         param.opts[0] for param in sub.params if isinstance(param, click.Option) and not param.help
     ]
     assert undocumented == []
+
+
+def _fixes(cwd: Path, select: str) -> tuple[int, int]:
+    """How many diagnostics of ``select`` have a safe fix, and how many an unsafe one."""
+    found = run_mlint(
+        "check", "--no-cache", "--isolated", "--select", select, "--output-format", "json", cwd=cwd
+    )
+    kinds = [d["fix"]["applicability"] for d in json.loads(found.stdout) if d["fix"]]
+    return kinds.count("safe"), kinds.count("unsafe")
+
+
+@pytest.mark.parametrize(
+    ("select", "unsafe_fixes", "expected"),
+    [
+        (
+            "ML501",
+            False,
+            (
+                "[*] {safe} fixable with `--fix` ({unsafe} unsafe fixes available with "
+                "`--fix --unsafe-fixes`)."
+            ),
+        ),
+        ("ML501", True, "[*] {both} fixable with `--fix`."),
+        ("ML503", False, "[*] {safe} fixable with `--fix`."),
+        ("ML202", False, "{unsafe} unsafe fixes available with `--fix --unsafe-fixes`."),
+    ],
+)
+def test_summary_says_what_is_fixable_in_ruffs_words(
+    tmp_path: Path, select: str, unsafe_fixes: bool, expected: str
+) -> None:
+    for code in ("ML501", "ML503", "ML202"):
+        shutil.copy(ROOT / "fixtures" / code / "bad.py", tmp_path / f"{code}.py")
+    safe, unsafe = _fixes(tmp_path, select)
+    extra = ("--unsafe-fixes",) if unsafe_fixes else ()
+    result = run_mlint(
+        "check", "--no-cache", "--isolated", "--select", select, *extra, cwd=tmp_path
+    )
+    assert result.returncode == 1, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == expected.format(safe=safe, unsafe=unsafe, both=safe + unsafe)
