@@ -210,7 +210,8 @@ def test_fix_all_edits_every_cell_as_check_fix_does(client: RawClient, tmp_path:
 
 
 def test_a_fix_that_adds_an_import_edits_the_first_cell(client: RawClient, tmp_path: Path) -> None:
-    """ML401's fix in cell 2 puts its import after cell 1's: one action, edits in two cells."""
+    """ML401's fix in cell 2 puts its import above cell 1's (its own stdlib group): one
+    action, edits in two cells."""
     first = "import torch\n\nseed = 0\n"
     second = 'config = {"lr": 3e-4, "batch_size": 32, "epochs": 10}\nprint(config["lr"])\n'
     (tmp_path / "pyproject.toml").write_text(  # ML401 is opt-in
@@ -226,7 +227,7 @@ def test_a_fix_that_adds_an_import_edits_the_first_cell(client: RawClient, tmp_p
     edits = edits_by_uri(fix)
     assert (
         apply(first, edits[uris[0]])
-        == "import torch\nfrom dataclasses import dataclass\n\nseed = 0\n"
+        == "from dataclasses import dataclass\n\nimport torch\n\nseed = 0\n"
     )
     fixed = apply(second, edits[uris[1]])
     assert "class Config:" in fixed and "print(config.lr)" in fixed

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable
+from mlint.analysis.imports_placement import import_edit as placed_import_edit
 from mlint.analysis.modules import walk_statements
 from mlint.types import Edit
 from mlint.walker import children as child_nodes
@@ -332,49 +333,10 @@ def module_local_name(imports: ImportTable, module: str) -> str | None:
     return None
 
 
-# PEP 263: an encoding declaration, on line 1 or 2.
-_CODING_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
-
-
-def _after_magic_comments(source: str) -> int:
-    """The offset after a leading shebang and encoding cookie: both must stay first."""
-    offset = 0
-    for number in (1, 2):
-        end = source.find("\n", offset)
-        line = source[offset : len(source) if end == -1 else end].lstrip("\ufeff")
-        magic = _CODING_COOKIE.match(line) or (number == 1 and line.startswith("#!"))
-        if not magic:
-            break
-        offset = len(source) if end == -1 else end + 1
-    return offset
-
-
 def import_edit(context: FileContext, line: str) -> Edit:
-    """An edit adding the import ``line`` after the file's leading docstring and import block.
+    """An edit adding the import ``line`` where an import sorter would leave it.
 
-    It goes below a shebang, an encoding cookie, the module docstring and ``__future__``
-    imports, whichever of them the file has.
+    In its section of the leading import block, sorted; never above a shebang, an encoding
+    cookie, the module docstring, ``__future__`` imports or a notebook's leading magics.
     """
-    source = context.source
-    offset = _after_magic_comments(source)
-    for index, statement in enumerate(context.module.body):
-        if not isinstance(statement, cst.SimpleStatementLine):
-            break
-        small = statement.body[0]
-        is_docstring = (
-            index == 0
-            and isinstance(small, cst.Expr)
-            and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
-        )
-        if not (is_docstring or isinstance(small, (cst.Import, cst.ImportFrom))):
-            break
-        _, end = context.span(statement)
-        newline = source.find("\n", end)
-        offset = len(source) if newline == -1 else newline + 1
-    prefix = "\n" if offset == len(source) and source and not source.endswith("\n") else ""
-    suffix = ""
-    if not context.imports.names:
-        # A first import gets its own block, two lines above a def as PEP 8 asks.
-        following = source[offset:].lstrip("\n\x0c")
-        suffix = "\n\n" if following.startswith(("def ", "async def ", "class ", "@")) else "\n"
-    return Edit(offset, offset, f"{prefix}{line}\n{suffix}")
+    return placed_import_edit(context, line)
