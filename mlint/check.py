@@ -108,17 +108,20 @@ def _watch(options: CheckOptions) -> int:
 
 def _config_arguments(options: CheckOptions) -> tuple[Path | None, tuple[str, ...]]:
     """``--config`` values: at most one file, and the ``KEY = VALUE`` overrides in order."""
-    from mlint.config_file import is_override
-
-    files = [value for value in options.config if not is_override(value)]
+    files = [value for value in options.config if not _is_override(value)]
     if len(files) > 1:
         raise ConfigError(
             f"--config: more than one configuration file given ({', '.join(files)}); "
             "pass one, and put single options as `--config 'KEY = VALUE'`"
         )
     return (Path(files[0]) if files else None), tuple(
-        value for value in options.config if is_override(value)
+        value for value in options.config if _is_override(value)
     )
+
+
+def _is_override(value: str) -> bool:
+    """Whether a ``--config`` value is a ``KEY = VALUE`` pair rather than a file path."""
+    return "=" in value and not Path(value).is_file()
 
 
 def _run_check(options: CheckOptions) -> int:

@@ -161,11 +161,6 @@ def read_layers(path: Path) -> list[Layer]:
     return chain[::-1]
 
 
-def is_override(value: str) -> bool:
-    """Whether a ``--config`` value is a ``KEY = VALUE`` pair rather than a file path."""
-    return "=" in value and not Path(value).is_file()
-
-
 def read_override(text: str, directory: Path) -> Layer:
     """A ``--config 'KEY = VALUE'`` override, validated as a line of the ``[tool.mlint]`` table."""
     where = f"--config `{text}`"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.cli_helpers import invoke
+from tests.conftest import ROOT
 
 # ML501 (a direct `.forward()` call) on line 7, ML503 (no `super().__init__()`) on line 3.
 MODULE = (
@@ -247,3 +250,29 @@ def test_select_on_the_command_line_starts_again(tmp_path: Path) -> None:
     _write(tmp_path, {"mlint.toml": 'ignore = ["ML501"]\n', "m.py": MODULE})
     assert ("m.py", "ML501") not in _found("--no-cache", "m.py", cwd=tmp_path)
     assert _found("--no-cache", "--select", "ML501", "m.py", cwd=tmp_path) == {("m.py", "ML501")}
+
+
+def test_a_cached_run_over_several_configs_imports_neither_pydantic_nor_libcst(
+    monorepo: Path,
+) -> None:
+    # Settings and results both come from the cache: start-up stays light with many configs.
+    (monorepo / "a" / "sub" / "pyproject.toml").write_text(
+        '[tool.mlint]\nextend = "../pyproject.toml"\nextend-select = ["ML503"]\n', encoding="utf-8"
+    )
+    probe = (
+        "import sys\n"
+        "from mlint.cli import main\n"
+        "try:\n"
+        "    main(['check', '--config', 'unsafe-fixes = true', 'a'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('pydantic', 'libcst') if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", probe]
+    runs = [
+        subprocess.run(command, check=False, cwd=monorepo, capture_output=True, text=True, env=env)
+        for _ in range(2)
+    ]
+    assert "ML503" in runs[0].stdout and runs[1].stdout == runs[0].stdout
+    assert runs[1].stderr.strip().splitlines()[-1] == "[]"
