@@ -169,6 +169,22 @@ def _validate_options(model: type[Any], options: dict[str, Any], where: str) -> 
         raise ConfigError(f"{where}: invalid value{detail}: {message}") from None
 
 
+Flag = tuple[Sequence[str] | None, str]
+
+
+def _flag_layer(select: Flag, extend: Flag, ignore: Flag) -> list[Selection]:
+    """The command line's selectors as one last layer (none when no flag was given)."""
+    if select[0] is None and not extend[0] and not ignore[0]:
+        return []
+    return [
+        Selection(
+            select=None if select[0] is None else tag_selectors(select[0], select[1]),
+            extend=tag_selectors(extend[0] or (), extend[1]),
+            ignore=tag_selectors(ignore[0] or (), ignore[1]),
+        )
+    ]
+
+
 def resolve_settings(
     config_file: Path | None,
     overrides: Overrides,
@@ -196,25 +212,14 @@ def resolve_settings(
     codes_by_name = {name: code for code, name in RULE_NAMES.items()}
     codes_by_name.update({code: code for code in RULE_NAMES})
 
-    if overrides.select is not None or overrides.extend_select or overrides.ignore:
-        selections.append(
-            Selection(
-                select=None
-                if overrides.select is None
-                else tag_selectors(overrides.select, "--select"),
-                extend=tag_selectors(overrides.extend_select, "--extend-select"),
-                ignore=tag_selectors(overrides.ignore, "--ignore"),
-            )
-        )
-    if overrides.fixable is not None or overrides.unfixable:
-        fix_selections.append(
-            Selection(
-                select=None
-                if overrides.fixable is None
-                else tag_selectors(overrides.fixable, "--fixable"),
-                ignore=tag_selectors(overrides.unfixable, "--unfixable"),
-            )
-        )
+    selections += _flag_layer(
+        (overrides.select, "--select"),
+        (overrides.extend_select, "--extend-select"),
+        (overrides.ignore, "--ignore"),
+    )
+    fix_selections += _flag_layer(
+        (overrides.fixable, "--fixable"), ([], ""), (overrides.unfixable, "--unfixable")
+    )
     # Without a `select`, the default set: every rule but the opt-in ones.
     enabled = resolve_layers(sorted(set(RULE_NAMES) - OPT_IN), selections, codes_by_name)
     fixable = resolve_layers(RULE_NAMES, fix_selections, codes_by_name)
