@@ -153,16 +153,21 @@ def run(
 ) -> Iterator[FileResult]:
     """Yield one ``FileResult`` per path, cached ones first, the rest as workers finish."""
     # One cache file per distinct settings: files of two projects never share entries.
-    caches: dict[LintSettings, Cache] = {}
+    caches: dict[str, Cache] = {}
+    last: list[tuple[LintSettings, Cache]] = []  # files come by folder: mostly the same settings
 
     def cache_of(lint: LintSettings) -> Cache | None:
         if options.cache_dir is None:
             return None
-        if lint not in caches:
+        if last and last[0][0] is lint:
+            return last[0][1]
+        fingerprint = lint.fingerprint()
+        if fingerprint not in caches:
             from mlint.cache import Cache
 
-            caches[lint] = Cache(options.cache_dir, lint.fingerprint())
-        return caches[lint]
+            caches[fingerprint] = Cache(options.cache_dir, fingerprint)
+        last[:] = [(lint, caches[fingerprint])]
+        return caches[fingerprint]
 
     todo: list[Job] = []
     for path in paths:

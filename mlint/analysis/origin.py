@@ -10,18 +10,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from mlint.analysis.imports import ImportTable
-from mlint.analysis.imports_placement import import_edit as placed_import_edit
 from mlint.analysis.modules import walk_statements
-from mlint.types import Edit
 from mlint.walker import children as child_nodes
-
-if TYPE_CHECKING:
-    from mlint.rule import FileContext
 
 HYPERPARAMETER_WORDS = frozenset(
     {
@@ -331,12 +325,3 @@ def module_local_name(imports: ImportTable, module: str) -> str | None:
         if qualified == module:
             return local
     return None
-
-
-def import_edit(context: FileContext, line: str) -> Edit:
-    """An edit adding the import ``line`` where an import sorter would leave it.
-
-    In its section of the leading import block, sorted; never above a shebang, an encoding
-    cookie, the module docstring, ``__future__`` imports or a notebook's leading magics.
-    """
-    return placed_import_edit(context, line)

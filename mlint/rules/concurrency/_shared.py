@@ -8,7 +8,8 @@ import libcst as cst
 
 from mlint.analysis.blocks import iter_nodes
 from mlint.analysis.imports import dotted_name
-from mlint.analysis.origin import import_edit, module_local_name, names_bound
+from mlint.analysis.imports_placement import import_edit
+from mlint.analysis.origin import module_local_name, names_bound
 from mlint.rule import FileContext
 from mlint.types import Edit
 

@@ -11,10 +11,10 @@ import libcst as cst
 
 from mlint.analysis.bindings import is_rebound
 from mlint.analysis.imports import dotted_name
+from mlint.analysis.imports_placement import import_edit
 from mlint.analysis.origin import (
     QUOTED_HYPERPARAMETER_WORDS,
     dict_string_keys,
-    import_edit,
     is_config_name,
     is_hyperparameter_dict,
     module_local_name,
